@@ -1,0 +1,275 @@
+// HNSW graph: insert, greedy descent, layer search and neighbour selection,
+// all inside the module. The graph reads vectors only through `distanceOf`.
+//
+// Layer search keeps one bounded sorted list of size ef (the frontier and the
+// nearest-so-far at once, each entry flagged when expanded) — equivalent to the
+// paper's candidate heap + result heap, since a candidate outside the ef
+// nearest can never be expanded — so its memory is fixed. When results must be
+// filtered (tombstones, allow-list), every visited node that qualifies is also
+// offered to a separate result list of size k.
+
+import { distanceOf } from "./distance";
+import { EXPANDED, entryDistance, entryId, ID_MASK, lastInsertIndex, listInsert } from "./sorted_list";
+import {
+  addSlot, allocatePool, capacity, count, DELETED, deletedCount, dim, dimPadded, efConstruction,
+  entryPoint, isAllowed, isDeleted, levelOf, linksOf, links0Offset, m, m0, maxLevel, metaOffset,
+  metric, NONE, normalizesVectors, noteDeleted, poolCapacityBytes, poolUsedBytes, pruneList,
+  recordOf, reserve, resultList, searchList, selectList, setEntry, testAndSetVisited,
+  upperBlockBytes, upperOffsetOffset, nextEpoch,
+} from "./segment";
+import { normalize } from "./distance";
+import { randomLevel } from "./rng";
+
+export const STATUS_OK: i32 = 0;
+export const STATUS_NO_MEMORY: i32 = -1;
+export const STATUS_ZERO_VECTOR: i32 = -2;
+
+const FILTER_NONE: i32 = 0;
+const FILTER_LIVE: i32 = 1; // skip tombstones
+const FILTER_ALLOWED: i32 = 2; // skip tombstones and nodes outside the allow-list
+
+let greedyNode: u32 = 0;
+let greedyDistance: f32 = 0;
+let resultSize: i32 = 0;
+
+// @ts-ignore: decorator
+@inline
+function distance(a: usize, b: usize): f32 {
+  return distanceOf(metric, a, b, dimPadded);
+}
+
+// @ts-ignore: decorator
+@inline
+function qualifies(node: u32, filter: i32): bool {
+  if (filter == FILTER_NONE) return true;
+  if (isDeleted(node)) return false;
+  return filter == FILTER_LIVE || isAllowed(node);
+}
+
+function offerResult(node: u32, d: f32, k: i32, filter: i32): void {
+  if (!qualifies(node, filter)) return;
+  if (resultSize == k && !(d < entryDistance(resultList, k - 1))) return;
+  resultSize = listInsert(resultList, resultSize, k, d, node);
+}
+
+/** Greedy walk at one upper level towards `query`; leaves the result in greedyNode/greedyDistance. */
+function greedyDescend(query: usize, level: i32): void {
+  let changed = true;
+  while (changed) {
+    changed = false;
+    const links = linksOf(greedyNode, level);
+    const n = load<u32>(links);
+    for (let j: u32 = 0; j < n; j++) {
+      const neighbour = load<u32>(links + 4 + (<usize>j << 2));
+      const d = distance(query, recordOf(neighbour));
+      if (d < greedyDistance) {
+        greedyDistance = d;
+        greedyNode = neighbour;
+        changed = true;
+      }
+    }
+  }
+}
+
+/**
+ * Best-first search of one level from `start`, with a frontier of `ef`
+ * entries in `searchList`. With a filter, qualifying visited nodes also go to
+ * `resultList` (size ≤ k). Returns the frontier's size.
+ */
+function searchLayer(query: usize, start: u32, startDistance: f32, ef: i32, level: i32, k: i32, filter: i32): i32 {
+  nextEpoch();
+  testAndSetVisited(start);
+  let size = listInsert(searchList, 0, ef, startDistance, start);
+  if (filter != FILTER_NONE) offerResult(start, startDistance, k, filter);
+  let cursor = 0;
+  while (true) {
+    while (cursor < size && (entryId(searchList, cursor) & EXPANDED) != 0) cursor++;
+    if (cursor >= size) break;
+    const entry = searchList + (<usize>cursor << 3);
+    const current = load<u32>(entry, 4);
+    store<u32>(entry, current | EXPANDED, 4);
+    let nextCursor = cursor + 1;
+    const links = linksOf(current, level);
+    const n = load<u32>(links);
+    for (let j: u32 = 0; j < n; j++) {
+      const neighbour = load<u32>(links + 4 + (<usize>j << 2));
+      if (testAndSetVisited(neighbour)) continue;
+      const d = distance(query, recordOf(neighbour));
+      if (size < ef || d < entryDistance(searchList, size - 1)) {
+        size = listInsert(searchList, size, ef, d, neighbour);
+        if (lastInsertIndex < nextCursor) nextCursor = lastInsertIndex;
+      }
+      if (filter != FILTER_NONE) offerResult(neighbour, d, k, filter);
+    }
+    cursor = nextCursor;
+  }
+  return size;
+}
+
+/**
+ * The paper's neighbour-selection heuristic: walk candidates nearest first
+ * and keep one only if it is closer to the base than to every kept neighbour.
+ * `source` is sorted ascending; writes at most `limit` entries to `target`.
+ */
+function selectNeighbours(source: usize, size: i32, limit: i32, target: usize): i32 {
+  let kept = 0;
+  for (let i = 0; i < size && kept < limit; i++) {
+    const candidate = entryId(source, i) & ID_MASK;
+    const toBase = entryDistance(source, i);
+    const candidateVector = recordOf(candidate);
+    let good = true;
+    for (let j = 0; j < kept; j++) {
+      if (distance(candidateVector, recordOf(entryId(target, j))) < toBase) {
+        good = false;
+        break;
+      }
+    }
+    if (good) {
+      store<f32>(target + (<usize>kept << 3), toBase);
+      store<u32>(target + (<usize>kept << 3), candidate, 4);
+      kept++;
+    }
+  }
+  return kept;
+}
+
+/** Adds the link node → newNode at `level`, re-selecting node's neighbours when full. */
+function addLink(node: u32, newNode: u32, newDistance: f32, level: i32): void {
+  const limit = level == 0 ? m0 : m;
+  const links = linksOf(node, level);
+  const n = <i32>load<u32>(links);
+  if (n < limit) {
+    store<u32>(links + 4 + (<usize>n << 2), newNode);
+    store<u32>(links, n + 1);
+    return;
+  }
+  const base = recordOf(node);
+  let size = listInsert(pruneList, 0, limit + 1, newDistance, newNode);
+  for (let j = 0; j < n; j++) {
+    const other = load<u32>(links + 4 + (<usize>j << 2));
+    size = listInsert(pruneList, size, limit + 1, distance(base, recordOf(other)), other);
+  }
+  const kept = selectNeighbours(pruneList, size, limit, selectList);
+  for (let j = 0; j < kept; j++) store<u32>(links + 4 + (<usize>j << 2), entryId(selectList, j));
+  store<u32>(links, kept);
+}
+
+/** Writes a fresh record for `node` at `level` from the vector at `source`. */
+function writeRecord(node: u32, level: i32, source: usize): void {
+  const record = recordOf(node);
+  memory.copy(record, source, <usize>dim << 2);
+  memory.fill(record + (<usize>dim << 2), 0, <usize>(dimPadded - dim) << 2);
+  store<u32>(record + metaOffset, <u32>level);
+  store<u32>(record + links0Offset, 0);
+  if (level > 0) {
+    const offset = allocatePool(<usize>level * upperBlockBytes);
+    store<u32>(record + upperOffsetOffset, <u32>offset);
+    for (let l = 1; l <= level; l++) store<u32>(linksOf(node, l), 0);
+  } else {
+    store<u32>(record + upperOffsetOffset, 0);
+  }
+}
+
+/** Grows capacity by half (at least 1024 slots) and the pool to match when needed. */
+function ensureRoom(level: i32, graph: bool): bool {
+  const poolNeeded = poolUsedBytes + <usize>level * upperBlockBytes;
+  if (count < capacity && poolNeeded <= poolCapacityBytes) return true;
+  let newCapacity = capacity;
+  if (count >= capacity) newCapacity = capacity + (capacity >> 1) > 1024 ? capacity + (capacity >> 1) : 1024;
+  // Expected upper-link bytes per node ≈ upperBlockBytes / (m − 1); keep 50 % headroom.
+  const expectedPool = <usize>newCapacity * upperBlockBytes * 3 / (<usize>(m - 1) * 2);
+  let newPool = poolCapacityBytes;
+  if (graph && (poolNeeded > newPool || expectedPool > newPool)) {
+    newPool = expectedPool > poolNeeded * 3 / 2 ? expectedPool : poolNeeded * 3 / 2;
+  }
+  return reserve(newCapacity, newPool);
+}
+
+/**
+ * Inserts the vector at `source` (dim floats) as a new node and links it into
+ * the graph unless `graph` is false (brute-force segments). Returns its slot,
+ * or a negative status.
+ */
+export function insertNode(source: usize, graph: bool): i32 {
+  if (normalizesVectors() && !normalize(source, dim)) return STATUS_ZERO_VECTOR;
+  const level = graph ? randomLevel() : 0;
+  if (!ensureRoom(level, graph)) return STATUS_NO_MEMORY;
+  const node = addSlot();
+  writeRecord(node, level, source);
+  if (!graph) return <i32>node;
+  if (entryPoint == NONE) {
+    setEntry(node, level);
+    return <i32>node;
+  }
+  const query = recordOf(node);
+  greedyNode = entryPoint;
+  greedyDistance = distance(query, recordOf(entryPoint));
+  for (let l = maxLevel; l > level; l--) greedyDescend(query, l);
+  for (let l = level < maxLevel ? level : maxLevel; l >= 0; l--) {
+    const size = searchLayer(query, greedyNode, greedyDistance, efConstruction, l, 0, FILTER_NONE);
+    const kept = selectNeighbours(searchList, size, m, selectList);
+    const links = linksOf(node, l);
+    for (let j = 0; j < kept; j++) store<u32>(links + 4 + (<usize>j << 2), entryId(selectList, j));
+    store<u32>(links, kept);
+    for (let j = 0; j < kept; j++) {
+      addLink(entryId(selectList, j), node, entryDistance(selectList, j), l);
+    }
+    greedyNode = entryId(searchList, 0) & ID_MASK;
+    greedyDistance = entryDistance(searchList, 0);
+  }
+  if (level > maxLevel) setEntry(node, level);
+  return <i32>node;
+}
+
+/** Marks `node` deleted; returns 1 if it was live, 0 if already deleted or out of range. */
+export function deleteNode(node: u32): i32 {
+  if (node >= <u32>count) return 0;
+  const meta = recordOf(node) + metaOffset;
+  const value = load<u32>(meta);
+  if ((value & DELETED) != 0) return 0;
+  store<u32>(meta, value | DELETED);
+  noteDeleted();
+  return 1;
+}
+
+/**
+ * k nearest qualifying nodes to the (prepared) query, written to `output`
+ * sorted ascending; returns how many. `useAllow` restricts results to the
+ * allow-list bitset; the frontier still walks through every node.
+ */
+export function searchGraph(query: usize, k: i32, ef: i32, useAllow: bool, output: usize): i32 {
+  if (entryPoint == NONE) return 0;
+  greedyNode = entryPoint;
+  greedyDistance = distance(query, recordOf(entryPoint));
+  for (let l = maxLevel; l > 0; l--) greedyDescend(query, l);
+  const filter = useAllow ? FILTER_ALLOWED : (deletedCount > 0 ? FILTER_LIVE : FILTER_NONE);
+  resultSize = 0;
+  const size = searchLayer(query, greedyNode, greedyDistance, ef < k ? k : ef, 0, k, filter);
+  if (filter == FILTER_NONE) {
+    const n = size < k ? size : k;
+    for (let i = 0; i < n; i++) {
+      store<f32>(output + (<usize>i << 3), entryDistance(searchList, i));
+      store<u32>(output + (<usize>i << 3), entryId(searchList, i) & ID_MASK, 4);
+    }
+    return n;
+  }
+  memory.copy(output, resultList, <usize>resultSize << 3);
+  return resultSize;
+}
+
+/** Exact top-k over every qualifying slot of the segment. */
+export function searchExact(query: usize, k: i32, useAllow: bool, output: usize): i32 {
+  const filter = useAllow ? FILTER_ALLOWED : (deletedCount > 0 ? FILTER_LIVE : FILTER_NONE);
+  let size = 0;
+  for (let node: u32 = 0; node < <u32>count; node++) {
+    if (!qualifies(node, filter)) continue;
+    const d = distance(query, recordOf(node));
+    if (size < k || d < entryDistance(output, size - 1)) size = listInsert(output, size, k, d, node);
+  }
+  return size;
+}
+
+/** Level of a node, for integrity checks from the host. */
+export function nodeLevel(node: u32): i32 {
+  return levelOf(node);
+}
