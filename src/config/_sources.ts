@@ -123,7 +123,7 @@ export function readTomlFile(path: string, readFile: (path: string) => string): 
   const sections = new Set(CONFIG_KEYS.map((key) => key.section as string));
   for (const [section, table] of Object.entries(document)) {
     if (!sections.has(section)) {
-      const hint = didYouMean(section, sections);
+      const hint = didYouMean(section, sections, (candidate) => `[${candidate}]`);
       throw new ConfigError(
         `Cannot read config: unknown section [${section}] in ${origin}${hint}`,
         {
@@ -143,10 +143,8 @@ export function readTomlFile(path: string, readFile: (path: string) => string): 
     }
     for (const name of Object.keys(table)) {
       if (!CONFIG_KEYS.some((key) => key.section === section && key.tomlName === name)) {
-        const candidates = CONFIG_KEYS.filter((key) => key.section === section).map((key) =>
-          key.path
-        );
-        const hint = didYouMean(`${section}.${name}`, candidates);
+        const names = CONFIG_KEYS.filter((key) => key.section === section).map((k) => k.tomlName);
+        const hint = didYouMean(name, names, (candidate) => `${section}.${candidate}`);
         throw new ConfigError(
           `Cannot read config: unknown key ${section}.${name} in ${origin}${hint}`,
           {

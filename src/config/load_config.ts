@@ -185,8 +185,9 @@ function crossCheck(resolved: ReadonlyMap<ConfigKey, Resolved>): string[] {
   const warnings: string[] = [];
   if (get("s3.bucket").value === undefined) {
     for (const key of CONFIG_KEYS.filter((k) => k.section === "s3" && k.tomlName !== "bucket")) {
-      const { origin } = get(key.path);
-      if (origin !== "default") {
+      const { value, origin } = get(key.path);
+      const { type, default: defaultValue } = key.descriptor;
+      if (type.toToml(value) !== type.toToml(defaultValue)) {
         warnings.push(`Ignoring ${key.path} from ${origin}: s3.bucket is not set, S3 is off`);
       }
     }
