@@ -175,12 +175,9 @@ function crossCheck(resolved: ReadonlyMap<ConfigKey, Resolved>): string[] {
     const [set, unset] = id.value === undefined
       ? [`s3.secret_access_key (from ${secret.origin})`, "s3.access_key_id"]
       : [`s3.access_key_id (from ${id.origin})`, "s3.secret_access_key"];
-    throw new ConfigError(
-      `Cannot read config: ${set} is set but ${unset} is not, expected both or neither`,
-      {
-        key: unset,
-      },
-    );
+    const message =
+      `Cannot read config: ${set} is set but ${unset} is not, expected both or neither`;
+    throw new ConfigError(message, { key: unset });
   }
   const warnings: string[] = [];
   if (get("s3.bucket").value === undefined) {
