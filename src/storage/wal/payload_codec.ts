@@ -50,9 +50,14 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
 
 /** A growable little-endian byte writer. */
 class ByteWriter {
-  bytes = new Uint8Array(256);
-  view = new DataView(this.bytes.buffer);
+  bytes: Uint8Array;
+  view: DataView;
   length = 0;
+
+  constructor(capacityBytes: number) {
+    this.bytes = new Uint8Array(capacityBytes);
+    this.view = new DataView(this.bytes.buffer);
+  }
 
   reserve(count: number): number {
     const needed = this.length + count;
@@ -67,13 +72,16 @@ class ByteWriter {
     return at;
   }
   u8(value: number): void {
-    this.view.setUint8(this.reserve(1), value);
+    const at = this.reserve(1);
+    this.view.setUint8(at, value);
   }
   u16(value: number): void {
-    this.view.setUint16(this.reserve(2), value, true);
+    const at = this.reserve(2);
+    this.view.setUint16(at, value, true);
   }
   u32(value: number): void {
-    this.view.setUint32(this.reserve(4), value, true);
+    const at = this.reserve(4);
+    this.view.setUint32(at, value, true);
   }
   u64(value: number): void {
     const at = this.reserve(8);
@@ -81,7 +89,8 @@ class ByteWriter {
     this.view.setUint32(at + 4, Math.floor(value / TWO_POW_32), true);
   }
   raw(bytes: Uint8Array): void {
-    this.bytes.set(bytes, this.reserve(bytes.length));
+    const at = this.reserve(bytes.length);
+    this.bytes.set(bytes, at);
   }
   result(): Uint8Array {
     return this.bytes.slice(0, this.length);
@@ -141,6 +150,13 @@ function writeUpsert(writer: ByteWriter, points: readonly WalPoint[]): void {
   }
 }
 
+/** A capacity guess that fits typical entries without growing (metadata and long ids may grow it). */
+function estimateBytes(entry: WalEntry): number {
+  if (entry.type !== RecordType.Upsert) return 64;
+  const dimension = entry.points[0]?.vector.length ?? 0;
+  return 8 + entry.points.length * (dimension * 4 + 32);
+}
+
 /**
  * Encode the payload of a WAL entry.
  *
@@ -158,7 +174,7 @@ function writeUpsert(writer: ByteWriter, points: readonly WalPoint[]): void {
  * ```
  */
 export function encodePayload(entry: WalEntry): Uint8Array {
-  const writer = new ByteWriter();
+  const writer = new ByteWriter(estimateBytes(entry));
   switch (entry.type) {
     case RecordType.Upsert:
       writeUpsert(writer, entry.points);

@@ -41,8 +41,8 @@ export function isRecordType(code: number): code is RecordType {
  * The name of a record type for messages, e.g. `UPSERT`.
  *
  * @param type The record type.
- * @returns Its upper-case name.
+ * @returns Its upper-case name, or `type <code>` for an unknown code.
  */
 export function recordTypeName(type: RecordType): string {
-  return RecordType[type].toUpperCase();
+  return RecordType[type]?.toUpperCase() ?? `type ${type}`;
 }
