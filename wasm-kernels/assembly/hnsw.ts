@@ -13,7 +13,7 @@ import { EXPANDED, entryDistance, entryId, ID_MASK, lastInsertIndex, listInsert 
 import {
   addSlot, allocatePool, capacity, count, DELETED, deletedCount, dim, dimPadded, efConstruction,
   entryPoint, isAllowed, isDeleted, levelOf, linksOf, links0Offset, m, m0, maxLevel, metaOffset,
-  metric, NONE, normalizesVectors, noteDeleted, poolCapacityBytes, poolUsedBytes, pruneList,
+  metric, NONE, normalizesVectors, noteDeleted, poolCapacityBytes, poolUsedBytes, pruneKeptList, pruneList,
   recordOf, reserve, resultList, searchList, selectList, setEntry, testAndSetVisited,
   upperBlockBytes, upperOffsetOffset, nextEpoch,
 } from "./segment";
@@ -149,8 +149,9 @@ function addLink(node: u32, newNode: u32, newDistance: f32, level: i32): void {
     const other = load<u32>(links + 4 + (<usize>j << 2));
     size = listInsert(pruneList, size, limit + 1, distance(base, recordOf(other)), other);
   }
-  const kept = selectNeighbours(pruneList, size, limit, selectList);
-  for (let j = 0; j < kept; j++) store<u32>(links + 4 + (<usize>j << 2), entryId(selectList, j));
+  // Not selectList: the caller is iterating over it.
+  const kept = selectNeighbours(pruneList, size, limit, pruneKeptList);
+  for (let j = 0; j < kept; j++) store<u32>(links + 4 + (<usize>j << 2), entryId(pruneKeptList, j));
   store<u32>(links, kept);
 }
 
@@ -187,11 +188,12 @@ function ensureRoom(level: i32, graph: bool): bool {
 
 /**
  * Inserts the vector at `source` (dim floats) as a new node and links it into
- * the graph unless `graph` is false (brute-force segments). Returns its slot,
- * or a negative status.
+ * the graph unless `graph` is false (brute-force segments). `prepared` says
+ * the vector is already normalized (copied from a segment), so it is stored
+ * bit for bit. Returns its slot, or a negative status.
  */
-export function insertNode(source: usize, graph: bool): i32 {
-  if (normalizesVectors() && !normalize(source, dim)) return STATUS_ZERO_VECTOR;
+export function insertNode(source: usize, graph: bool, prepared: bool): i32 {
+  if (!prepared && normalizesVectors() && !normalize(source, dim)) return STATUS_ZERO_VECTOR;
   const level = graph ? randomLevel() : 0;
   if (!ensureRoom(level, graph)) return STATUS_NO_MEMORY;
   const node = addSlot();

@@ -83,9 +83,12 @@ export function reserve_segment(slots: i32, poolBytes: usize): i32 {
   return segment.reserve(slots, poolBytes) ? 1 : 0;
 }
 
-/** Inserts the vector in the input buffer; returns its slot or a negative status. */
-export function insert_node(graph: i32): i32 {
-  return insertNode(segment.inputBase, graph != 0);
+/**
+ * Inserts the vector in the input buffer; returns its slot or a negative
+ * status. `prepared` = 1 stores an already normalized vector as it is.
+ */
+export function insert_node(graph: i32, prepared: i32): i32 {
+  return insertNode(segment.inputBase, graph != 0, prepared != 0);
 }
 
 export function delete_node(slot: u32): i32 {

@@ -2,7 +2,7 @@
 // that grow with the number of slots.
 //
 //   __heap_base ─┬─ scratch (fixed at init): input vector, query vector,
-//                │   search list, result list, two selection lists, output
+//                │   search list, result list, output, three selection lists
 //   recordsBase ─┼─ records: capacity × recordBytes
 //                │     [vector: dimPadded f32][meta u32][upperOffset u32]
 //                │     [level-0 link count u32][m0 × u32 links][pad to 16]
@@ -46,6 +46,7 @@ export let searchList: usize = 0;
 export let resultList: usize = 0;
 export let selectList: usize = 0;
 export let pruneList: usize = 0;
+export let pruneKeptList: usize = 0;
 export let outputList: usize = 0;
 
 // Growing regions.
@@ -105,7 +106,8 @@ export function initSegment(
   outputList = resultList + listBytes;
   selectList = outputList + listBytes;
   pruneList = selectList + selectBytes;
-  recordsBase = align16(pruneList + selectBytes);
+  pruneKeptList = pruneList + selectBytes;
+  recordsBase = align16(pruneKeptList + selectBytes);
   capacity = 0;
   poolCapacityBytes = 0;
   visitedBase = recordsBase;
