@@ -100,6 +100,16 @@ export interface MemoryFileIOCounters {
   crashes: number;
 }
 
+/** The store behind every view of one simulated disk. */
+interface SharedState {
+  root: DirNode;
+  readonly random: SeededRandom;
+  readonly capacityBytes: number;
+  readonly faults: Map<FaultableOperation, Error>;
+  readonly counters: MemoryFileIOCounters;
+  generation: number;
+}
+
 /** Options of {@link MemoryFileIO}. */
 export interface MemoryFileIOOptions {
   /** Seed of the PRNG that decides what a crash keeps. */
@@ -176,56 +186,65 @@ function crashFile(file: FileNode, random: SeededRandom): void {
  * await file.write(new Uint8Array([1, 2]));
  * await file.syncData();
  * await file.write(new Uint8Array([3, 4])); // not synced: may be lost or torn
- * io.crash();
- * const kept = await io.readFile("/wal/a");
+ * const restarted = io.crash();
+ * const kept = await restarted.readFile("/wal/a");
  * assertEquals(kept[0], 1);
  * assertEquals(kept.length >= 2 && kept.length <= 4, true);
  * ```
  */
 export class MemoryFileIO implements FileIO {
-  /** Call counters; tests read and may reset them. */
-  readonly counters: MemoryFileIOCounters = {
-    writes: 0,
-    bytesWritten: 0,
-    syncData: 0,
-    syncDir: 0,
-    crashes: 0,
-  };
-  readonly #random: SeededRandom;
-  readonly #capacityBytes: number;
-  readonly #faults = new Map<FaultableOperation, Error>();
-  #root: DirNode = newDir();
-  #generation = 0;
+  #state: SharedState;
+  #alive = true;
 
   /** @param options The crash PRNG's seed and an optional capacity. */
   constructor(options: MemoryFileIOOptions) {
-    this.#random = new SeededRandom(options.seed);
-    this.#capacityBytes = options.capacityBytes ?? Number.POSITIVE_INFINITY;
+    this.#state = {
+      root: newDir(),
+      random: new SeededRandom(options.seed),
+      capacityBytes: options.capacityBytes ?? Number.POSITIVE_INFINITY,
+      faults: new Map(),
+      counters: { writes: 0, bytesWritten: 0, syncData: 0, syncDir: 0, crashes: 0 },
+      generation: 0,
+    };
+  }
+
+  /** @returns Call counters, shared by every view of the same store; tests may reset them. */
+  get counters(): MemoryFileIOCounters {
+    return this.#state.counters;
   }
 
   /**
    * Simulate power loss: every un-synced write is kept, torn or dropped, every un-synced directory
-   * change kept or reverted (see the module doc). Every open handle becomes unusable.
+   * change kept or reverted (see the module doc). The crashed "process" dies with it: this view
+   * and every handle opened before fail from now on.
+   *
+   * @returns A fresh view of the surviving files, for the restarted process.
    */
-  crash(): void {
-    this.counters.crashes += 1;
-    this.#generation += 1;
+  crash(): MemoryFileIO {
+    this.#live("crash");
+    const state = this.#state;
+    state.counters.crashes += 1;
+    state.generation += 1;
     const seen = new Set<Node>();
     const visit = (node: Node): void => {
       if (seen.has(node)) return;
       seen.add(node);
       if (node.kind === "file") {
-        crashFile(node, this.#random);
+        crashFile(node, state.random);
         return;
       }
       if (node.dirty) {
-        if (this.#random.int(2) === 0) node.entries = new Map(node.durable);
+        if (state.random.int(2) === 0) node.entries = new Map(node.durable);
         else node.durable = new Map(node.entries);
         node.dirty = false;
       }
       for (const child of node.entries.values()) visit(child);
     };
-    visit(this.#root);
+    visit(state.root);
+    this.#alive = false;
+    const restarted = new MemoryFileIO({ seed: 0 });
+    restarted.#state = state;
+    return restarted;
   }
 
   /**
@@ -235,7 +254,7 @@ export class MemoryFileIO implements FileIO {
    * @param error What it throws.
    */
   injectFault(operation: FaultableOperation, error: Error): void {
-    this.#faults.set(operation, error);
+    this.#state.faults.set(operation, error);
   }
 
   /** @returns The total size in bytes of every file reachable in the tree. */
@@ -245,7 +264,7 @@ export class MemoryFileIO implements FileIO {
       if (node.kind === "file") total += node.size;
       else for (const child of node.entries.values()) visit(child);
     };
-    visit(this.#root);
+    visit(this.#state.root);
     return total;
   }
 
@@ -316,7 +335,8 @@ export class MemoryFileIO implements FileIO {
   }
 
   mkdir(path: string): Promise<void> {
-    let current = this.#root;
+    this.#live(`create directory "${path}"`);
+    let current = this.#state.root;
     for (const name of joinPath(path).split("/").filter((part) => part !== "")) {
       let child = current.entries.get(name);
       if (child === undefined) {
@@ -339,7 +359,7 @@ export class MemoryFileIO implements FileIO {
     if (node.kind !== "dir") {
       return Promise.reject(new NotFoundError(`Cannot sync directory "${path}": not a directory`));
     }
-    this.counters.syncDir += 1;
+    this.#state.counters.syncDir += 1;
     node.durable = new Map(node.entries);
     node.dirty = false;
     return Promise.resolve();
@@ -359,7 +379,8 @@ export class MemoryFileIO implements FileIO {
   }
 
   #lookup(path: string, action: string): Node {
-    let current: Node = this.#root;
+    this.#live(action);
+    let current: Node = this.#state.root;
     for (const name of joinPath(path).split("/").filter((part) => part !== "")) {
       const child: Node | undefined = current.kind === "dir"
         ? current.entries.get(name)
@@ -383,17 +404,24 @@ export class MemoryFileIO implements FileIO {
     return { parent, name };
   }
 
+  /** Throw if this view belongs to a process that crashed. */
+  #live(action: string): void {
+    if (!this.#alive) {
+      throw new Error(`Cannot ${action}: this view of the store died in a simulated crash`);
+    }
+  }
+
   #takeFault(operation: FaultableOperation): void {
-    const fault = this.#faults.get(operation);
+    const fault = this.#state.faults.get(operation);
     if (fault === undefined) return;
-    this.#faults.delete(operation);
+    this.#state.faults.delete(operation);
     throw fault;
   }
 
   #handle(path: string, file: FileNode): FileHandle {
-    const generation = this.#generation;
+    const generation = this.#state.generation;
     const check = (action: string): void => {
-      if (generation !== this.#generation) {
+      if (generation !== this.#state.generation) {
         throw new Error(`Cannot ${action} "${path}": handle was opened before a simulated crash`);
       }
     };
@@ -402,11 +430,11 @@ export class MemoryFileIO implements FileIO {
       write: async (data) => {
         check("write");
         this.#takeFault("write");
-        if (this.totalSizeBytes() + data.length > this.#capacityBytes) {
+        if (this.totalSizeBytes() + data.length > this.#state.capacityBytes) {
           throw new CapacityError(`Cannot write to "${path}": no space left on device`);
         }
-        this.counters.writes += 1;
-        this.counters.bytesWritten += data.length;
+        this.#state.counters.writes += 1;
+        this.#state.counters.bytesWritten += data.length;
         appendBytes(file, data);
         file.pending.push({ kind: "write", bytes: data.slice() });
         await Promise.resolve();
@@ -419,7 +447,7 @@ export class MemoryFileIO implements FileIO {
       syncData: async () => {
         check("sync");
         this.#takeFault("syncData");
-        this.counters.syncData += 1;
+        this.#state.counters.syncData += 1;
         file.durable = file.data.slice(0, file.size);
         file.pending = [];
         await Promise.resolve();

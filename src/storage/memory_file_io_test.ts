@@ -26,8 +26,7 @@ Deno.test("MemoryFileIO crash: synced data survives, un-synced writes leave a pr
         syncedLength = written.length;
       }
     }
-    io.crash();
-    const kept = [...await io.readFile("/d/f")];
+    const kept = [...await io.crash().readFile("/d/f")];
     assert(kept.length >= syncedLength, `lost synced data: ${kept.length} < ${syncedLength}`);
     assertEquals(kept, written.slice(0, kept.length), "not a prefix:");
   }
@@ -41,8 +40,7 @@ Deno.test("MemoryFileIO crash: every outcome (kept, torn, dropped) occurs", asyn
     await file.write(new Uint8Array(100));
     await file.syncData();
     await file.write(new Uint8Array(100));
-    io.crash();
-    const length = (await io.readFile("/d/f")).length;
+    const length = (await io.crash().readFile("/d/f")).length;
     lengths.add(length === 200 ? "kept" : length === 100 ? "dropped" : "torn");
   }
   assertEquals([...lengths].sort(), ["dropped", "kept", "torn"]);
@@ -61,23 +59,24 @@ Deno.test("MemoryFileIO crash: an un-synced directory entry may vanish, a synced
     const loose = await io.open("/d/loose", { mode: "createNew" });
     await loose.write(new Uint8Array([2]));
     await loose.syncData();
-    io.crash();
-    const names = await io.readDir("/d");
+    const restarted = io.crash();
+    const names = await restarted.readDir("/d");
     assert(names.includes("synced"));
     outcomes.add(names.includes("loose"));
-    assertEquals(await io.readFile("/d/synced"), new Uint8Array([1]));
+    assertEquals(await restarted.readFile("/d/synced"), new Uint8Array([1]));
   }
   assertEquals([...outcomes].sort(), [false, true]);
 });
 
-Deno.test("MemoryFileIO crash: handles opened before the crash stop working", async () => {
+Deno.test("MemoryFileIO crash: the crashed view and its handles stop working", async () => {
   const io = new MemoryFileIO({ seed: 1 });
   const file = await fileWithDir(io, "/d/f");
-  io.crash();
+  const restarted = io.crash();
   await assertRejects(() => file.write(new Uint8Array([1])), Error, "simulated crash");
-  const reopened = await io.open("/d/f");
+  await assertRejects(() => io.open("/d/f"), Error, "simulated crash");
+  const reopened = await restarted.open("/d/f");
   await reopened.write(new Uint8Array([1]));
-  assertEquals(io.counters.crashes, 1);
+  assertEquals(restarted.counters.crashes, 1);
 });
 
 Deno.test("MemoryFileIO: injected faults fire once; capacity raises CapacityError", async () => {

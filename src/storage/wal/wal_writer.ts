@@ -124,10 +124,9 @@ export class WalWriter {
    */
   static async open(io: FileIO, dir: string, options: WalWriterOptions = {}): Promise<WalWriter> {
     const resolved = resolveWalOptions(options);
-    if ((await io.stat(dir)) === undefined) {
-      await io.mkdir(dir);
-      await io.syncDir(parentPath(dir));
-    }
+    // Make the WAL directory's own entry durable, whoever created it.
+    await io.mkdir(dir);
+    await io.syncDir(parentPath(dir));
     let listed = await listSegments(io, dir);
     if (listed.length === 0) {
       const path = joinPath(dir, segmentFileName(resolved.firstLsn));
