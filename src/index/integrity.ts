@@ -1,8 +1,8 @@
 /**
  * Graph invariants, after hnswlib's checkIntegrity: link ids in range, no
  * self-links, no duplicate links, links only to nodes that exist at that
- * level, tombstones never mapped to ids, and every live node reachable from
- * the entry point at level 0.
+ * level, tombstones never mapped to ids, level-0 in-degrees as counted by
+ * the kernel, and every live node reachable from the entry point at level 0.
  *
  * @module
  */
@@ -49,7 +49,10 @@ export function checkIntegrity(index: VectorIndex): IntegrityReport {
       if (level > segment.maxLevel) report(`node ${slot} level ${level} > max ${segment.maxLevel}`);
       for (let l = 0; l <= level; l++) links += checkLinks(segment, slot, l, report);
     }
-    if (index.params.graph) reachableLiveNodes += countReachableLive(segment);
+    if (index.params.graph) {
+      reachableLiveNodes += countReachableLive(segment);
+      checkInDegrees(segment, report);
+    }
     else reachableLiveNodes += segment.count - segment.deletedCount;
   });
   if (reachableLiveNodes !== liveNodes) {
@@ -78,6 +81,17 @@ function checkLinks(
     seen.add(neighbour);
   }
   return neighbours.length;
+}
+
+function checkInDegrees(segment: Segment, report: (problem: string) => void): void {
+  const counted = new Uint32Array(segment.count);
+  for (let slot = 0; slot < segment.count; slot++) {
+    for (const neighbour of segment.links(slot, 0)) counted[neighbour]!++;
+  }
+  for (let slot = 0; slot < segment.count; slot++) {
+    const kept = segment.inDegree(slot);
+    if (kept !== counted[slot]) report(`node ${slot} in-degree is ${kept}, links say ${counted[slot]}`);
+  }
 }
 
 function countReachableLive(segment: Segment): number {

@@ -3,7 +3,7 @@
  * between a filtered graph search and an exact scan of the allowed points.
  *
  * A filtered graph search walks the whole graph but keeps only allowed
- * points; with selectivity s it needs a frontier of about efSearch / s to find
+ * points (tombstones filter the same way: only live points qualify); with selectivity s it needs a frontier of about efSearch / s to find
  * as many allowed neighbours as an unfiltered search at efSearch. Its cost is
  * roughly frontier × m distance computations, while an exact scan costs one
  * per allowed point, so the cheaper one is chosen per segment. Whenever a
@@ -78,9 +78,19 @@ export function searchSegments(search: SegmentSearch): SearchHit[] {
 
 function searchUnfiltered(segment: SegmentKernel, search: SegmentSearch, live: number): SegmentHits {
   if (search.strategy === "exact") return segment.searchExact(search.k, false);
-  const hits = segment.searchGraph(search.k, Math.max(search.efSearch, search.k), false);
-  // Tombstones can crowd a frontier; never return fewer than exist.
+  // Tombstones filter like an allow-list of the live slots.
+  const frontier = frontierFor(search, live / segment.count);
+  if (segment.deletedCount > 0 && live <= frontier * search.m) {
+    return segment.searchExact(search.k, false);
+  }
+  const hits = segment.searchGraph(search.k, frontier, false);
   return hits.slots.length < Math.min(search.k, live) ? segment.searchExact(search.k, false) : hits;
+}
+
+/** A frontier that finds about efSearch qualifying points at this selectivity. */
+function frontierFor(search: SegmentSearch, selectivity: number): number {
+  const wanted = Math.ceil(search.efSearch / Math.min(1, selectivity));
+  return Math.min(FRONTIER_MAX, Math.max(search.k, wanted));
 }
 
 function searchFiltered(
@@ -90,11 +100,7 @@ function searchFiltered(
   live: number,
 ): SegmentHits {
   segment.setAllowList(allowed);
-  const selectivity = Math.min(1, allowed.length / live);
-  const frontier = Math.min(
-    FRONTIER_MAX,
-    Math.max(search.k, Math.ceil(search.efSearch / selectivity)),
-  );
+  const frontier = frontierFor(search, allowed.length / live);
   const exactIsCheaper = allowed.length <= frontier * search.m;
   if (search.strategy === "exact" || (search.strategy === "auto" && exactIsCheaper)) {
     return segment.searchExact(search.k, true);

@@ -51,6 +51,7 @@ export interface KernelExports {
   search_exact(k: number, useAllow: number): number;
   restore_segment(count: number, deleted: number, poolUsed: number, entry: number, maxLevel: number): void;
   node_level(slot: number): number;
+  node_in_degree(slot: number): number;
   node_links_ptr(slot: number, level: number): number;
   random_state_low(): number;
   random_state_high(): number;

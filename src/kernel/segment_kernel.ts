@@ -234,6 +234,11 @@ export class SegmentKernel {
     return this.#wasm.node_level(slot);
   }
 
+  /** The node's level-0 in-degree as the kernel counts it. */
+  inDegree(slot: number): number {
+    return this.#wasm.node_in_degree(slot) >>> 0;
+  }
+
   /** A copy of the node's links at `level`. */
   links(slot: number, level: number): Uint32Array {
     const start = this.#wasm.node_links_ptr(slot, level) >>> 0;

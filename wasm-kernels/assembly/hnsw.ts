@@ -11,7 +11,7 @@
 import { distanceOf } from "./distance";
 import { EXPANDED, entryDistance, entryId, ID_MASK, lastInsertIndex, listInsert } from "./sorted_list";
 import {
-  addSlot, allocatePool, capacity, count, DELETED, deletedCount, dim, dimPadded, efConstruction,
+  addInDegree, addSlot, inDegreeOffset, isVisited, allocatePool, capacity, count, DELETED, deletedCount, dim, dimPadded, efConstruction,
   entryPoint, isAllowed, isDeleted, levelOf, linksOf, links0Offset, m, m0, maxLevel, metaOffset,
   metric, NONE, normalizesVectors, noteDeleted, poolCapacityBytes, poolUsedBytes, pruneKeptList, pruneList,
   recordOf, reserve, resultList, searchList, selectList, setEntry, testAndSetVisited,
@@ -141,6 +141,7 @@ function addLink(node: u32, newNode: u32, newDistance: f32, level: i32): void {
   if (n < limit) {
     store<u32>(links + 4 + (<usize>n << 2), newNode);
     store<u32>(links, n + 1);
+    if (level == 0) addInDegree(newNode, 1);
     return;
   }
   const base = recordOf(node);
@@ -153,6 +154,62 @@ function addLink(node: u32, newNode: u32, newDistance: f32, level: i32): void {
   const kept = selectNeighbours(pruneList, size, limit, pruneKeptList);
   for (let j = 0; j < kept; j++) store<u32>(links + 4 + (<usize>j << 2), entryId(pruneKeptList, j));
   store<u32>(links, kept);
+  if (level == 0) accountPrunedLinks(links, size, kept, newNode);
+}
+
+/**
+ * Level-0 bookkeeping after a prune: in-degrees follow the kept links, and a
+ * node that lost its last in-link is adopted — by the new node (which lies
+ * next to it) when that has room, else by taking back the place of the kept
+ * neighbour that is furthest and still has other in-links. Without this the
+ * heuristic slowly orphans nodes, which no search could reach again.
+ */
+function accountPrunedLinks(links: usize, candidates: i32, kept: i32, newNode: u32): void {
+  nextEpoch();
+  for (let j = 0; j < kept; j++) testAndSetVisited(entryId(pruneKeptList, j));
+  if (isVisited(newNode)) addInDegree(newNode, 1);
+  for (let i = 0; i < candidates; i++) {
+    const dropped = entryId(pruneList, i);
+    if (dropped == newNode || isVisited(dropped)) continue;
+    if (addInDegree(dropped, -1) == 0) adoptOrphan(dropped, links, newNode);
+  }
+}
+
+function adoptOrphan(orphan: u32, links: usize, newNode: u32): void {
+  if (!appendLink(linksOf(newNode, 0), orphan)) replaceLink(links, orphan);
+}
+
+/** Appends a level-0 link if the list has room. */
+function appendLink(links: usize, target: u32): bool {
+  const n = load<u32>(links);
+  if (n >= <u32>m0) return false;
+  store<u32>(links + 4 + (<usize>n << 2), target);
+  store<u32>(links, n + 1);
+  addInDegree(target, 1);
+  return true;
+}
+
+/** Gives `target` the place of the furthest level-0 neighbour that has other in-links. */
+function replaceLink(links: usize, target: u32): bool {
+  for (let j = <i32>load<u32>(links) - 1; j >= 0; j--) {
+    const slot = links + 4 + (<usize>j << 2);
+    const neighbour = load<u32>(slot);
+    if (load<u32>(recordOf(neighbour) + inDegreeOffset) > 1) {
+      addInDegree(neighbour, -1);
+      store<u32>(slot, target);
+      addInDegree(target, 1);
+      return true;
+    }
+  }
+  return false;
+}
+
+/** A new node that every neighbour pruned away is linked from the nearest that can take it. */
+function ensureInLink(node: u32, neighbours: i32): void {
+  if (load<u32>(recordOf(node) + inDegreeOffset) > 0) return;
+  for (let j = 0; j < neighbours; j++) {
+    if (replaceLink(linksOf(entryId(selectList, j), 0), node)) return;
+  }
 }
 
 /** Writes a fresh record for `node` at `level` from the vector at `source`. */
@@ -162,6 +219,7 @@ function writeRecord(node: u32, level: i32, source: usize): void {
   memory.fill(record + (<usize>dim << 2), 0, <usize>(dimPadded - dim) << 2);
   store<u32>(record + metaOffset, <u32>level);
   store<u32>(record + links0Offset, 0);
+  store<u32>(record + inDegreeOffset, 0);
   if (level > 0) {
     const offset = allocatePool(<usize>level * upperBlockBytes);
     store<u32>(record + upperOffsetOffset, <u32>offset);
@@ -211,11 +269,16 @@ export function insertNode(source: usize, graph: bool, prepared: bool): i32 {
     const size = searchLayer(query, greedyNode, greedyDistance, efConstruction, l, 0, FILTER_NONE);
     const kept = selectNeighbours(searchList, size, m, selectList);
     const links = linksOf(node, l);
-    for (let j = 0; j < kept; j++) store<u32>(links + 4 + (<usize>j << 2), entryId(selectList, j));
+    for (let j = 0; j < kept; j++) {
+      const neighbour = entryId(selectList, j);
+      store<u32>(links + 4 + (<usize>j << 2), neighbour);
+      if (l == 0) addInDegree(neighbour, 1);
+    }
     store<u32>(links, kept);
     for (let j = 0; j < kept; j++) {
       addLink(entryId(selectList, j), node, entryDistance(selectList, j), l);
     }
+    if (l == 0) ensureInLink(node, kept);
     greedyNode = entryId(searchList, 0) & ID_MASK;
     greedyDistance = entryDistance(searchList, 0);
   }

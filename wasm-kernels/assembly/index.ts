@@ -119,6 +119,11 @@ export function node_level(slot: u32): i32 {
   return nodeLevel(slot);
 }
 
+/** Level-0 in-degree as the kernel counts it (integrity checks compare it with the links). */
+export function node_in_degree(slot: u32): u32 {
+  return load<u32>(segment.recordOf(slot) + segment.inDegreeOffset);
+}
+
 export function node_links_ptr(slot: u32, level: i32): usize {
   return segment.linksOf(slot, level);
 }

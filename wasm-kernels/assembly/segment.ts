@@ -5,13 +5,15 @@
 //                │   search list, result list, output, three selection lists
 //   recordsBase ─┼─ records: capacity × recordBytes
 //                │     [vector: dimPadded f32][meta u32][upperOffset u32]
-//                │     [level-0 link count u32][m0 × u32 links][pad to 16]
+//                │     [level-0 link count u32][m0 × u32 links]
+//                │     [level-0 in-degree u32][pad to 16]
 //   visitedBase ─┼─ visited epochs: capacity × u16
 //   allowBase   ─┼─ allow-list bitset: capacity bits
 //   poolBase    ─┴─ upper-level links: poolCapacityBytes, bump-allocated;
 //                    a node of level L owns L blocks of [count u32][m × u32]
 //
-// meta = level (bits 0..7) | DELETED (bit 8). Vector and level-0 links of a
+// meta = level (bits 0..7) | DELETED (bit 8). The in-degree lets neighbour
+// pruning notice when it would orphan a node (see hnsw.ts). Vector and level-0 links of a
 // node share one record, so expanding a node and scoring it touch one place.
 // Growing moves regions from last to first (each new offset ≥ the old one),
 // so no extra copy space is needed and no memory is wasted.
@@ -37,6 +39,7 @@ export let recordBytes: usize = 0;
 export let metaOffset: usize = 0;
 export let upperOffsetOffset: usize = 0;
 export let links0Offset: usize = 0;
+export let inDegreeOffset: usize = 0;
 export let upperBlockBytes: usize = 0;
 
 // Scratch regions.
@@ -93,7 +96,8 @@ export function initSegment(
   metaOffset = <usize>dimPadded << 2;
   upperOffsetOffset = metaOffset + 4;
   links0Offset = metaOffset + 8;
-  recordBytes = align16(links0Offset + 4 + (<usize>m0 << 2));
+  inDegreeOffset = links0Offset + 4 + (<usize>m0 << 2);
+  recordBytes = align16(inDegreeOffset + 4);
   upperBlockBytes = <usize>(1 + m) << 2;
 
   const vectorBytes = align16(<usize>dimPadded << 2);
@@ -196,6 +200,21 @@ export function linksOf(node: u32, level: i32): usize {
   if (level == 0) return record + links0Offset;
   return poolBase + <usize>load<u32>(record + upperOffsetOffset) +
     <usize>(level - 1) * upperBlockBytes;
+}
+
+/** Adds `delta` to a node's level-0 in-degree; returns the new value. */
+export function addInDegree(node: u32, delta: i32): u32 {
+  const p = recordOf(node) + inDegreeOffset;
+  const value = <u32>(<i32>load<u32>(p) + delta);
+  store<u32>(p, value);
+  return value;
+}
+
+/** Whether `node` was marked in the current epoch (without marking it). */
+// @ts-ignore: decorator
+@inline
+export function isVisited(node: u32): bool {
+  return <u32>load<u16>(visitedBase + (<usize>node << 1)) == epoch;
 }
 
 /** Starts a new visit; every node's tag is now stale. */
