@@ -16,6 +16,8 @@
  * @module
  */
 
+import os from "node:os";
+import process from "node:process";
 import {
   type Dataset,
   limitDataset,
@@ -210,27 +212,9 @@ export async function loadBenchDataset(options: AnnOptions): Promise<Dataset> {
   return dataset;
 }
 
-/** The parts of `node:os` and `node:process` used here. */
-interface NodeHost {
-  os: { cpus(): { model: string }[] };
-  process: { cpuUsage(): { user: number; system: number } };
-}
-
-/**
- * `node:os` and `node:process`, imported by computed specifier: a literal `node:` import makes
- * `deno check` look for @types/node, which is not installed. Deno reads /proc for them under
- * --allow-sys, where `Deno.readTextFile("/proc/...")` would need --allow-all.
- */
-async function loadNodeHost(): Promise<NodeHost> {
-  const [os, process] = await Promise.all(["os", "process"].map((name) => import(`node:${name}`)));
-  return { os: os.default ?? os, process: process.default ?? process };
-}
-
-const nodeHost = await loadNodeHost();
-
 /** CPU seconds (user + system) of this process so far. */
 function processCpuSeconds(): number {
-  const usage = nodeHost.process.cpuUsage();
+  const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1e6;
 }
 
@@ -357,7 +341,8 @@ function rounded(result: EngineResult): EngineResult {
 
 /** CPU model, core count and Deno version for the results file. */
 function machineInfo(): { cpu: string; cores: number; deno: string } {
-  const cpus = nodeHost.os.cpus();
+  // node:os reads /proc/cpuinfo under --allow-sys; Deno.readTextFile("/proc/…") needs --allow-all.
+  const cpus = os.cpus();
   return {
     cpu: cpus[0]?.model.trim() || "unknown",
     cores: cpus.length || navigator.hardwareConcurrency,

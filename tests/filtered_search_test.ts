@@ -4,6 +4,7 @@
  * the allowed set. Prints its seed; `SEED=<n>` reproduces a run.
  */
 
+import { ok } from "node:assert/strict";
 import { type FilterStrategy, HnswIndex } from "../src/index/mod.ts";
 import { loadKernel } from "../src/kernel/mod.ts";
 import {
@@ -33,8 +34,9 @@ function readSeed(): number {
   return seed;
 }
 
+/** `ok` with the seed in the message, so a failure can be reproduced. */
 function check(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(`${message} (reproduce with SEED=${SEED})`);
+  ok(condition, `${message} (reproduce with SEED=${SEED})`);
 }
 
 /** mulberry32: a small seeded generator of floats in [0, 1). */

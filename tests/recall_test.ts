@@ -3,6 +3,7 @@
  * (m 16, efConstruction 200, efSearch 64). Recall is tie-aware (`tests/support/dataset.ts`).
  */
 
+import { ok } from "node:assert/strict";
 import { HnswIndex } from "../src/index/mod.ts";
 import { loadKernel } from "../src/kernel/mod.ts";
 import {
@@ -18,10 +19,6 @@ const K = 10;
 /** DESIGN.md's collection defaults, plus a fixed level seed for reproducible graphs. */
 const DEFAULT_PARAMS = { m: 16, efConstruction: 200, efSearch: 64, seed: 42 } as const;
 
-function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(message);
-}
-
 /** Builds an index over the whole set, searches every query with the defaults, returns recall@10. */
 async function measureRecall(name: string): Promise<number> {
   const dataset = await readDataset(sharedDataPath(name));
@@ -34,16 +31,16 @@ async function measureRecall(name: string): Promise<number> {
   index.reserve(dataset.count);
   for (let id = 0; id < dataset.count; id++) index.upsert(id, dataset.vector(id));
   const buildSeconds = (performance.now() - buildStarted) / 1000;
-  assert(index.size === dataset.count, `index.size is ${index.size}, expected ${dataset.count}`);
+  ok(index.size === dataset.count, `index.size is ${index.size}, expected ${dataset.count}`);
   const results: number[][] = [];
   for (let q = 0; q < dataset.queryCount; q++) {
     const hits = index.search(dataset.query(q), K);
-    assert(hits.length === K, `query ${q}: ${hits.length} results, expected ${K}`);
+    ok(hits.length === K, `query ${q}: ${hits.length} results, expected ${K}`);
     for (let i = 1; i < hits.length; i++) {
-      assert(hits[i - 1]!.distance <= hits[i]!.distance, `query ${q}: distances not ascending`);
+      ok(hits[i - 1]!.distance <= hits[i]!.distance, `query ${q}: distances not ascending`);
     }
     results.push(hits.map((hit) => {
-      assert(typeof hit.id === "number", `query ${q}: id ${JSON.stringify(hit.id)} not a number`);
+      ok(typeof hit.id === "number", `query ${q}: id ${JSON.stringify(hit.id)} not a number`);
       return hit.id;
     }));
   }
@@ -62,7 +59,7 @@ for (const name of ["siftsmall", "mnist-784"]) {
     ignore: !sharedDataAvailable(name),
     fn: async () => {
       const recall = await measureRecall(name);
-      assert(
+      ok(
         recall >= RECALL_AT_10_MIN,
         `recall@${K} on ${name} is ${recall.toFixed(4)}, expected ≥ ${RECALL_AT_10_MIN}`,
       );

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { fileURLToPath } from "node:url";
+
 /** Metrics the shared data sets use; ground-truth distances follow {@linkcode datasetDistance}. */
 export type DatasetMetric = "l2" | "cosine";
 
@@ -560,9 +562,7 @@ export function sharedDataPath(name: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) {
     throw new TypeError(`Cannot resolve dataset "${name}": not a plain set name`);
   }
-  // Plain `file:` URL decoding: `node:url` would pull in @types/node, which is not installed.
-  const url = new URL(`../../../shared/data/${name}/${name}.json`, import.meta.url);
-  return decodeURIComponent(url.pathname);
+  return fileURLToPath(new URL(`../../../shared/data/${name}/${name}.json`, import.meta.url));
 }
 
 /**

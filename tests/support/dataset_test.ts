@@ -1,3 +1,4 @@
+import { deepStrictEqual as assertEquals, ok, rejects, throws } from "node:assert/strict";
 import {
   bruteForceTopK,
   type Dataset,
@@ -13,37 +14,21 @@ import {
   withinTie,
 } from "./dataset.ts";
 
-// Minimal assertions: JSR's @std/assert is unreachable and `node:assert` needs @types/node.
-function assert(condition: unknown, message = "assertion failed"): asserts condition {
-  if (!condition) throw new Error(message);
-}
-
-function assertEquals(actual: unknown, expected: unknown, message = ""): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  assert(a === e, `${message} expected ${e}, got ${a}`.trim());
-}
-
+/** Asserts `|actual − expected| ≤ tolerance`. */
 function assertAlmostEquals(actual: number, expected: number, tolerance: number): void {
-  assert(
+  ok(
     Math.abs(actual - expected) <= tolerance,
     `expected ${expected} ± ${tolerance}, got ${actual}`,
   );
 }
 
-function assertThrows(
-  fn: () => unknown,
-  type: new (...args: never[]) => Error,
-  includes: string,
-): void {
-  try {
-    fn();
-  } catch (error) {
-    assert(error instanceof type, `expected ${type.name}, got ${error}`);
-    assert(error.message.includes(includes), `message "${error.message}" lacks "${includes}"`);
-    return;
-  }
-  throw new Error(`expected ${type.name} to be thrown`);
+/** A `throws`/`rejects` validator: the error is a `type` whose message contains `text`. */
+function errorLike(type: new (...args: never[]) => Error, text: string) {
+  return (error: unknown) => {
+    ok(error instanceof type, `expected ${type.name}, got ${error}`);
+    ok(error.message.includes(text), `message "${error.message}" lacks "${text}"`);
+    return true;
+  };
 }
 
 /** A 1-d data set: base values 0, 1, 1, 3, 7; one query at 0; exact top-4 ground truth. */
@@ -87,21 +72,6 @@ async function writeFakeDataset(options: FakeFiles = {}): Promise<string> {
   return `${dir}/fake.json`;
 }
 
-async function assertRejects<E extends Error>(
-  fn: () => Promise<unknown>,
-  type: new (...args: never[]) => E,
-  includes: string,
-): Promise<void> {
-  try {
-    await fn();
-  } catch (error) {
-    assert(error instanceof type, `expected ${type.name}, got ${error}`);
-    assert(error.message.includes(includes), `message "${error.message}" lacks "${includes}"`);
-    return;
-  }
-  throw new Error(`expected ${type.name} to be thrown`);
-}
-
 Deno.test("readDataset reads a well-formed set and exposes row views", async () => {
   const path = await writeFakeDataset();
   const ds = await readDataset(path);
@@ -110,27 +80,30 @@ Deno.test("readDataset reads a well-formed set and exposes row views", async () 
   assertEquals(Array.from(ds.vector(1)), [3, 4]);
   assertEquals(Array.from(ds.query(0)), [0, 0]);
   assertEquals(Array.from(ds.groundTruth), [0, 2]);
-  assertThrows(() => ds.vector(3), RangeError, "out of range");
-  assertThrows(() => ds.query(-1), RangeError, "out of range");
+  throws(() => ds.vector(3), errorLike(RangeError, "out of range"));
+  throws(() => ds.query(-1), errorLike(RangeError, "out of range"));
   await Deno.remove(path.slice(0, path.lastIndexOf("/")), { recursive: true });
 });
 
 Deno.test("readDataset rejects a base file whose size disagrees with the header", async () => {
   const path = await writeFakeDataset({ baseBytes: 20 });
-  await assertRejects(() => readDataset(path), RangeError, "fake.f32 is 20 bytes, expected 24");
+  await rejects(
+    () => readDataset(path),
+    errorLike(RangeError, "fake.f32 is 20 bytes, expected 24"),
+  );
   await Deno.remove(path.slice(0, path.lastIndexOf("/")), { recursive: true });
 });
 
 Deno.test("readDataset rejects malformed headers with the offending field", async () => {
   const missingDim = { count: 3, metric: "l2", file: "fake.f32", queries: {}, groundtruth: {} };
   const path = await writeFakeDataset({ header: missingDim });
-  await assertRejects(() => readDataset(path), TypeError, `"dim" is undefined`);
+  await rejects(() => readDataset(path), errorLike(TypeError, `"dim" is undefined`));
   await Deno.writeTextFile(path, JSON.stringify({ ...missingDim, dim: 2, metric: "hamming" }));
-  await assertRejects(() => readDataset(path), TypeError, `"metric" is "hamming"`);
+  await rejects(() => readDataset(path), errorLike(TypeError, `"metric" is "hamming"`));
   await Deno.writeTextFile(path, "{not json");
-  await assertRejects(() => readDataset(path), SyntaxError, "Cannot parse dataset header");
+  await rejects(() => readDataset(path), errorLike(SyntaxError, "Cannot parse dataset header"));
   await Deno.remove(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-  await assertRejects(() => readDataset(path), Deno.errors.NotFound, "");
+  await rejects(() => readDataset(path), errorLike(Deno.errors.NotFound, ""));
 });
 
 Deno.test("makeDataset rejects inconsistent shapes", () => {
@@ -144,8 +117,11 @@ Deno.test("makeDataset rejects inconsistent shapes", () => {
     groundTruthDistances: new Float32Array(3),
     groundTruthWidth: 2,
   };
-  assertThrows(() => makeDataset(parts), RangeError, "expected 1 × 2 = 2");
-  assertThrows(() => makeDataset({ ...parts, base: new Float32Array(3) }), RangeError, "multiple");
+  throws(() => makeDataset(parts), errorLike(RangeError, "expected 1 × 2 = 2"));
+  throws(
+    () => makeDataset({ ...parts, base: new Float32Array(3) }),
+    errorLike(RangeError, "multiple"),
+  );
 });
 
 Deno.test("datasetDistance is Euclidean for l2 and 1 - cos for cosine", () => {
@@ -158,11 +134,11 @@ Deno.test("datasetDistance is Euclidean for l2 and 1 - cos for cosine", () => {
 });
 
 Deno.test("withinTie accepts 1e-5 relative differences and rejects larger ones", () => {
-  assert(withinTie(1000.009, 1000));
-  assert(!withinTie(1000.02, 1000));
-  assert(withinTie(0, 0));
-  assert(withinTie(5e-8, 0));
-  assert(withinTie(3, 4), "closer than the k-th distance counts");
+  ok(withinTie(1000.009, 1000));
+  ok(!withinTie(1000.02, 1000));
+  ok(withinTie(0, 0));
+  ok(withinTie(5e-8, 0));
+  ok(withinTie(3, 4), "closer than the k-th distance counts");
 });
 
 Deno.test("recallAt counts exact hits and ties with the k-th distance", () => {
@@ -173,7 +149,7 @@ Deno.test("recallAt counts exact hits and ties with the k-th distance", () => {
   assertEquals(recallAt(3, [4, 3], 0, ds), 0, "far rows and missing slots count as misses");
   assertEquals(recallAt(2, [0, 0], 0, ds), 0.5, "a duplicated id counts once");
   assertEquals(recallAt(2, [1, 0, 4], 0, ds), 1, "results beyond k are ignored");
-  assertThrows(() => recallAt(5, [0], 0, ds), RangeError, "ground truth holds 4");
+  throws(() => recallAt(5, [0], 0, ds), errorLike(RangeError, "ground truth holds 4"));
   assertEquals(meanRecallAt(2, [[0, 3]], ds), 0.5);
 });
 
@@ -181,7 +157,10 @@ Deno.test("recallAgainst uses the caller's distances for ties", () => {
   const distance = (id: number) => (id === 9 ? 2 : 10);
   assertEquals(recallAgainst(2, [9, 1], [1, 2], 2, distance), 1);
   assertEquals(recallAgainst(2, [8, 1], [1, 2], 2, distance), 0.5);
-  assertThrows(() => recallAgainst(3, [], [1, 2], 2, distance), RangeError, "2 exact neighbours");
+  throws(
+    () => recallAgainst(3, [], [1, 2], 2, distance),
+    errorLike(RangeError, "2 exact neighbours"),
+  );
 });
 
 Deno.test("bruteForceTopK orders by distance, then id, and honours candidates", () => {
@@ -197,15 +176,15 @@ Deno.test("limitDataset recomputes the ground truth over the kept rows", () => {
   assertEquals(cut.count, 2);
   assertEquals(cut.groundTruthWidth, 2);
   assertEquals(Array.from(cut.groundTruth), [0, 1]);
-  assertThrows(() => limitDataset(tinyDataset(), 6), RangeError, "not in 1..5");
+  throws(() => limitDataset(tinyDataset(), 6), errorLike(RangeError, "not in 1..5"));
 });
 
 Deno.test("sharedDataPath points at the repository's sibling shared/data", () => {
   const path = sharedDataPath("siftsmall");
-  assert(path.endsWith("/shared/data/siftsmall/siftsmall.json"), path);
+  ok(path.endsWith("/shared/data/siftsmall/siftsmall.json"), path);
   const repoRoot = decodeURIComponent(new URL("../../", import.meta.url).pathname);
-  assert(!path.startsWith(repoRoot), "shared/ is a sibling of the repo, not inside it");
-  assertThrows(() => sharedDataPath("../etc"), TypeError, "not a plain set name");
+  ok(!path.startsWith(repoRoot), "shared/ is a sibling of the repo, not inside it");
+  throws(() => sharedDataPath("../etc"), errorLike(TypeError, "not a plain set name"));
 });
 
 Deno.test({
