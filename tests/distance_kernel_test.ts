@@ -5,7 +5,12 @@
  */
 
 import assert from "node:assert/strict";
-import { type DistanceKernel, loadKernel, type Metric, WasmDistanceKernel } from "../src/kernel/mod.ts";
+import {
+  type DistanceKernel,
+  loadKernel,
+  type Metric,
+  WasmDistanceKernel,
+} from "../src/kernel/mod.ts";
 import { ScalarDistanceKernel } from "../src/index/mod.ts";
 import { randomVector, seededRandom, testSeed } from "./support/seeded_random.ts";
 
@@ -75,7 +80,9 @@ for (const [name, kernel] of kernels) {
       const scores = kernel.scoreBatch(metric, query, data);
       const expected = reference.scoreBatch(metric, query, data);
       assert.deepEqual(scores.length, rows);
-      for (let i = 0; i < rows; i++) close(scores[i]!, expected[i]!, dimension, `row ${i} SEED=${seed}`);
+      for (let i = 0; i < rows; i++) {
+        close(scores[i]!, expected[i]!, dimension, `row ${i} SEED=${seed}`);
+      }
       const k = 1 + Math.floor(random() * 20);
       const top = kernel.topK(metric, query, data, k);
       assert.deepEqual(top.indexes.length, Math.min(k, rows));
@@ -84,7 +91,9 @@ for (const [name, kernel] of kernels) {
         close(top.distances[i]!, sorted[i]!, dimension, `top ${i} SEED=${seed}`);
         close(expected[top.indexes[i]!]!, top.distances[i]!, dimension, `index ${i} SEED=${seed}`);
       }
-      for (let i = 1; i < top.distances.length; i++) assert.ok(top.distances[i - 1]! <= top.distances[i]!);
+      for (let i = 1; i < top.distances.length; i++) {
+        assert.ok(top.distances[i - 1]! <= top.distances[i]!);
+      }
     }
   });
 }

@@ -31,7 +31,9 @@ for (const metric of ["l2", "cosine"] as const) {
     const deleted = new Set<PointId>();
     for (let op = 0; op < OPERATIONS; op++) {
       const roll = random();
-      const id: PointId = random() < 0.5 ? Math.floor(random() * 2500) : `s${Math.floor(random() * 2500)}`;
+      const id: PointId = random() < 0.5
+        ? Math.floor(random() * 2500)
+        : `s${Math.floor(random() * 2500)}`;
       if (roll < 0.8) {
         const vector = clusteredVector(random, centres);
         index.upsert(id, vector);

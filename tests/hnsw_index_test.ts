@@ -24,7 +24,11 @@ Deno.test("bad arguments throw before reaching the kernel and change nothing", (
   const index = new HnswIndex(kernel, { dimension: 3, metric: "cosine" });
   index.upsert("a", vec(1, 0, 0));
   const cases: [() => unknown, ErrorConstructor, RegExp][] = [
-    [() => index.upsert("b", vec(1, 0)), RangeError, /Cannot upsert point "b": dimension is 2, expected 3/],
+    [
+      () => index.upsert("b", vec(1, 0)),
+      RangeError,
+      /Cannot upsert point "b": dimension is 2, expected 3/,
+    ],
     [() => index.upsert("b", vec(1, NaN, 0)), RangeError, /vector\[1\] is NaN/],
     [() => index.upsert("b", vec(1, Infinity, 0)), RangeError, /vector\[1\] is Infinity/],
     [() => index.upsert("b", vec(0, 0, 0)), RangeError, /zero vector/],
@@ -32,18 +36,32 @@ Deno.test("bad arguments throw before reaching the kernel and change nothing", (
     [() => index.upsert("x".repeat(257), vec(1, 0, 0)), RangeError, /id is 257 bytes/],
     [() => index.upsert(-1, vec(1, 0, 0)), RangeError, /safe integer/],
     [() => index.upsert(1.5, vec(1, 0, 0)), RangeError, /safe integer/],
-    [() => index.upsert({} as unknown as PointId, vec(1, 0, 0)), TypeError, /expected a string or an integer/],
+    [
+      () => index.upsert({} as unknown as PointId, vec(1, 0, 0)),
+      TypeError,
+      /expected a string or an integer/,
+    ],
     [() => index.upsert("b", [1, 0, 0] as unknown as Float32Array), TypeError, /Float32Array/],
     [() => index.search(vec(1, 0, 0), 0), RangeError, /Invalid k: 0/],
     [() => index.search(vec(1, 0, 0), 1001), RangeError, /Invalid k: 1001/],
     [() => index.search(vec(1, 0, 0), 1, { efSearch: 0 }), RangeError, /Invalid efSearch/],
     [() => index.search(vec(1, 0), 1), RangeError, /Cannot search: dimension is 2, expected 3/],
-    [() => new HnswIndex(kernel, { dimension: 3, metric: "hamming" as "l2" }), TypeError, /Invalid metric/],
+    [
+      () => new HnswIndex(kernel, { dimension: 3, metric: "hamming" as "l2" }),
+      TypeError,
+      /Invalid metric/,
+    ],
     [() => new HnswIndex(kernel, { dimension: 0, metric: "l2" }), RangeError, /Invalid dimension/],
-    [() => new HnswIndex(kernel, { dimension: 4097, metric: "l2" }), RangeError, /Invalid dimension/],
+    [
+      () => new HnswIndex(kernel, { dimension: 4097, metric: "l2" }),
+      RangeError,
+      /Invalid dimension/,
+    ],
     [() => new HnswIndex(kernel, { dimension: 3, metric: "l2", m: 1 }), RangeError, /Invalid m/],
   ];
-  for (const [run, type, message] of cases) assert.throws(run, (e) => e instanceof type && message.test((e as Error).message));
+  for (const [run, type, message] of cases) {
+    assert.throws(run, (e) => e instanceof type && message.test((e as Error).message));
+  }
   assert.equal(index.size, 1);
   assert.deepEqual(index.search(vec(1, 0, 0), 5).map((hit) => hit.id), ["a"]);
 });
@@ -77,7 +95,10 @@ Deno.test("scores follow each metric's convention", () => {
     index.upsert("p", vec(3, 4));
     const query = metric === "l2" ? vec(0, 0) : vec(1, 0);
     const [hit] = index.search(query, 1);
-    assert.ok(Math.abs(scoreOf(metric, hit!.distance) - score) < 1e-6, `${metric}: ${hit!.distance}`);
+    assert.ok(
+      Math.abs(scoreOf(metric, hit!.distance) - score) < 1e-6,
+      `${metric}: ${hit!.distance}`,
+    );
   }
 });
 

@@ -15,7 +15,9 @@ Deno.test("a loaded HNSW index answers exactly like the original", () => {
   const seed = testSeed("serialize round trip");
   const random = seededRandom(seed);
   const index = new HnswIndex(kernel, { dimension: 20, metric: "cosine", segmentSlotsMax: 1500 });
-  for (let i = 0; i < 4000; i++) index.upsert(i % 3 === 0 ? `id-${i}` : i, randomVector(random, 20));
+  for (let i = 0; i < 4000; i++) {
+    index.upsert(i % 3 === 0 ? `id-${i}` : i, randomVector(random, 20));
+  }
   for (let i = 0; i < 4000; i += 7) index.delete(i % 3 === 0 ? `id-${i}` : i);
   const loaded = HnswIndex.load(kernel, index.serialize());
   assert.equal(loaded.size, index.size);

@@ -52,8 +52,7 @@ export function checkIntegrity(index: VectorIndex): IntegrityReport {
     if (index.params.graph) {
       reachableLiveNodes += countReachableLive(segment);
       checkInDegrees(segment, report);
-    }
-    else reachableLiveNodes += segment.count - segment.deletedCount;
+    } else reachableLiveNodes += segment.count - segment.deletedCount;
   });
   if (reachableLiveNodes !== liveNodes) {
     problems.push(`${liveNodes - reachableLiveNodes} live nodes unreachable from the entry point`);
@@ -90,7 +89,9 @@ function checkInDegrees(segment: Segment, report: (problem: string) => void): vo
   }
   for (let slot = 0; slot < segment.count; slot++) {
     const kept = segment.inDegree(slot);
-    if (kept !== counted[slot]) report(`node ${slot} in-degree is ${kept}, links say ${counted[slot]}`);
+    if (kept !== counted[slot]) {
+      report(`node ${slot} in-degree is ${kept}, links say ${counted[slot]}`);
+    }
   }
 }
 

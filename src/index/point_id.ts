@@ -36,7 +36,9 @@ export function validatePointId(id: unknown, action: string): PointId {
     const bytes = encoder.encode(id).byteLength;
     if (bytes < LIMITS.pointIdBytesMin || bytes > LIMITS.pointIdBytesMax) {
       throw new RangeError(
-        `Cannot ${action} point ${JSON.stringify(id.slice(0, 32))}: id is ${bytes} bytes, expected ${LIMITS.pointIdBytesMin}..${LIMITS.pointIdBytesMax}`,
+        `Cannot ${action} point ${
+          JSON.stringify(id.slice(0, 32))
+        }: id is ${bytes} bytes, expected ${LIMITS.pointIdBytesMin}..${LIMITS.pointIdBytesMax}`,
       );
     }
     return id;
@@ -49,7 +51,9 @@ export function validatePointId(id: unknown, action: string): PointId {
     }
     return id;
   }
-  throw new TypeError(`Cannot ${action} point: id is ${typeof id}, expected a string or an integer`);
+  throw new TypeError(
+    `Cannot ${action} point: id is ${typeof id}, expected a string or an integer`,
+  );
 }
 
 /**

@@ -76,7 +76,11 @@ export function searchSegments(search: SegmentSearch): SearchHit[] {
   return merged.length > search.k ? merged.slice(0, search.k) : merged;
 }
 
-function searchUnfiltered(segment: SegmentKernel, search: SegmentSearch, live: number): SegmentHits {
+function searchUnfiltered(
+  segment: SegmentKernel,
+  search: SegmentSearch,
+  live: number,
+): SegmentHits {
   if (search.strategy === "exact") return segment.searchExact(search.k, false);
   // Tombstones filter like an allow-list of the live slots.
   const frontier = frontierFor(search, live / segment.count);

@@ -11,7 +11,7 @@ import { LIMITS } from "../limits.ts";
 import { type Kernel, type Metric, SegmentKernel, type SegmentParams } from "../kernel/mod.ts";
 import { formatPointId, type PointId, validatePointId } from "./point_id.ts";
 import { checkDimension, checkInteger, checkMetric, checkVector } from "./vector_checks.ts";
-import { searchSegments, type SearchHit, type SearchOptions } from "./search_segments.ts";
+import { type SearchHit, type SearchOptions, searchSegments } from "./search_segments.ts";
 import { CorruptionError } from "../errors.ts";
 import { encodeIndex, type StoredIndex } from "./index_codec.ts";
 
@@ -256,7 +256,10 @@ export class VectorIndex {
   serialize(): Uint8Array {
     return encodeIndex(
       this.params,
-      this.#segments.map((segment, i) => ({ state: segment.exportState(), ids: this.#slotIds[i]! })),
+      this.#segments.map((segment, i) => ({
+        state: segment.exportState(),
+        ids: this.#slotIds[i]!,
+      })),
     );
   }
 
@@ -282,7 +285,6 @@ export class VectorIndex {
       }
     }
   }
-
 
   /** The parameters each segment is made with. */
   segmentParams(): SegmentParams {

@@ -49,7 +49,13 @@ export interface KernelExports {
   prepare_query(): number;
   search_graph(k: number, ef: number, useAllow: number): number;
   search_exact(k: number, useAllow: number): number;
-  restore_segment(count: number, deleted: number, poolUsed: number, entry: number, maxLevel: number): void;
+  restore_segment(
+    count: number,
+    deleted: number,
+    poolUsed: number,
+    entry: number,
+    maxLevel: number,
+  ): void;
   node_level(slot: number): number;
   node_in_degree(slot: number): number;
   node_links_ptr(slot: number, level: number): number;

@@ -7,5 +7,10 @@
 export { Kernel, KERNEL_WASM_URL, loadKernel } from "./kernel.ts";
 export type { DistanceKernel, TopK } from "./distance_kernel.ts";
 export { WasmDistanceKernel } from "./wasm_distance_kernel.ts";
-export { type SegmentHits, SegmentKernel, type SegmentParams, type SegmentState } from "./segment_kernel.ts";
+export {
+  type SegmentHits,
+  SegmentKernel,
+  type SegmentParams,
+  type SegmentState,
+} from "./segment_kernel.ts";
 export { isMetric, type Metric, METRIC_CODES, METRICS } from "./metric.ts";

@@ -11,7 +11,7 @@
 import { CapacityError } from "../errors.ts";
 import type { Kernel } from "./kernel.ts";
 import { DELETED_FLAG, KERNEL_STATUS, type KernelExports, NO_NODE } from "./kernel_exports.ts";
-import { METRIC_CODES, type Metric } from "./metric.ts";
+import { type Metric, METRIC_CODES } from "./metric.ts";
 
 /** Parameters fixed when a segment is made. */
 export interface SegmentParams {

@@ -9,7 +9,7 @@
 import type { DistanceKernel, TopK } from "./distance_kernel.ts";
 import type { Kernel } from "./kernel.ts";
 import type { KernelExports } from "./kernel_exports.ts";
-import { METRIC_CODES, type Metric } from "./metric.ts";
+import { type Metric, METRIC_CODES } from "./metric.ts";
 
 /** The WASM SIMD distance kernel. */
 export class WasmDistanceKernel implements DistanceKernel {

@@ -40,12 +40,8 @@ export function listInsert(list: usize, size: i32, capacity: i32, distance: f32,
     else high = middle;
   }
   const last = size == capacity ? size - 1 : size;
-  let p = list + (<usize>last << 3);
   const stop = list + (<usize>low << 3);
-  while (p > stop) {
-    store<u64>(p, load<u64>(p - 8));
-    p -= 8;
-  }
+  if (last > low) memory.copy(stop + 8, stop, <usize>(last - low) << 3);
   store<f32>(stop, distance);
   store<u32>(stop, id, 4);
   lastInsertIndex = low;
