@@ -56,4 +56,5 @@ export {
 export { parseSyncMode, type SyncMode } from "./sync_mode.ts";
 export type { WalObserver, WalWriterOptions } from "./wal_options.ts";
 export { type RecordHandler, type TruncatedTail, type WalRecord } from "./wal_recovery.ts";
+export { type Segment } from "./segment_set.ts";
 export { type WalOpenReport, WalWriter } from "./wal_writer.ts";

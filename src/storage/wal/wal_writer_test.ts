@@ -170,6 +170,7 @@ Deno.test("sync mode none: appends resolve after write; fsync only on sync() and
 Deno.test("sync mode interval: appends resolve before fsync, which follows within the interval", async () => {
   const { io, wal } = await openMemory({ syncMode: parseSyncMode("interval:30") });
   await wal.append(upsert(1));
+  await new Promise((resolve) => setTimeout(resolve, 0));
   assertEquals(io.counters.syncData, 1, "first write: the interval since the last sync has passed");
   const started = performance.now();
   for (let i = 2; i <= 20; i++) await wal.append(upsert(i));
