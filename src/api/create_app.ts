@@ -1,0 +1,87 @@
+/**
+ * Builds AkiDB's HTTP app: health and readiness, authentication, request
+ * logging, the collection routes, and the one place where errors become
+ * responses.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import type { Config } from "../config/mod.ts";
+import type { Engine } from "../engine/engine_types.ts";
+import { NotFoundError } from "../errors.ts";
+import type { Logger } from "../obs/logger.ts";
+import { notReady } from "./api_error.ts";
+import { apiKeyAuth } from "./auth.ts";
+import { errorResponse } from "./error_map.ts";
+import { requestLog } from "./request_log.ts";
+import { addCollectionRoutes } from "./routes.ts";
+
+/** What the app is built from. */
+export interface AppServices {
+  /** Collections as a service. */
+  readonly engine: Engine;
+  /** The loaded configuration (`server` limits and `auth` keys are used). */
+  readonly config: Pick<Config, "server" | "auth">;
+  /** Where request and error lines go. */
+  readonly logger: Logger;
+  /** The version `/health` reports. */
+  readonly version: string;
+}
+
+const PUBLIC_PATHS: readonly string[] = ["/health", "/ready"];
+
+/**
+ * Builds the app.
+ *
+ * @param services The engine, configuration, logger and version.
+ * @returns A Hono app; serve it with `Deno.serve(app.fetch)` or test it with `app.request`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createApp } from "./create_app.ts";
+ * import { createLogger } from "../obs/logger.ts";
+ * import type { Engine } from "../engine/engine_types.ts";
+ * const engine = { readiness: () => ({ recovered: false, failedCollections: [] }) } as unknown as Engine;
+ * const config = { server: { maxBodyBytes: 1 << 20, maxBatchPoints: 100 }, auth: { apiKeys: [] } };
+ * const app = createApp({ engine, config: config as never, logger: createLogger({ sink: () => {} }), version: "0.0.0" });
+ * assert.equal((await app.request("/ready")).status, 503);
+ * assert.deepEqual(await (await app.request("/health")).json(), { status: "ok", version: "0.0.0" });
+ * ```
+ */
+export function createApp(services: AppServices): Hono {
+  const { engine, config, logger, version } = services;
+  const app = new Hono();
+
+  app.use(requestLog(logger));
+  app.use(apiKeyAuth({ apiKeys: config.auth.apiKeys, publicPaths: PUBLIC_PATHS }));
+
+  app.get("/health", (c) => c.json({ status: "ok", version }));
+  app.get("/ready", (c) => {
+    const { recovered, failedCollections } = engine.readiness();
+    const failed = failedCollections.map(({ name, error }) => ({ name, error }));
+    return recovered
+      ? c.json({ status: "ready", failed_collections: failed }, 200)
+      : c.json({ status: "recovering", failed_collections: failed }, 503);
+  });
+
+  app.use("/api/*", async function requireReady(_c, next) {
+    if (!engine.readiness().recovered) throw notReady();
+    await next();
+  });
+  addCollectionRoutes(app, {
+    engine,
+    maxBodyBytes: config.server.maxBodyBytes,
+    maxBatchPoints: config.server.maxBatchPoints,
+  });
+
+  app.notFound((c) => {
+    const error = new NotFoundError(`Cannot ${c.req.method} ${c.req.path}: no such route`, {
+      code: "route_not_found",
+    });
+    return errorResponse(error, logger, c.req.raw);
+  });
+  app.onError((error, c) => errorResponse(error, logger, c.req.raw));
+  return app;
+}

@@ -1,0 +1,88 @@
+/**
+ * Reads a request body as JSON under a byte limit. The limit is enforced
+ * while the stream is read, so a client that lies in `Content-Length` (or
+ * sends none, chunked) cannot make the server buffer more than the limit.
+ *
+ * @module
+ */
+
+import { ApiError } from "./api_error.ts";
+
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/**
+ * Reads and parses a JSON body of at most `maxBytes` bytes.
+ *
+ * @param request The request whose body to read.
+ * @param maxBytes The largest body accepted, in bytes.
+ * @returns The parsed JSON value.
+ * @throws {ApiError} 413 `payload_too_large` when the body (or its declared length) exceeds `maxBytes`.
+ * @throws {SyntaxError} When the body is empty, not UTF-8 or not JSON (code `invalid_json`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readJsonBody } from "./read_json_body.ts";
+ * const value = await readJsonBody(new Request("http://x/", { method: "POST", body: '{"k":1}' }), 1024);
+ * assert.deepEqual(value, { k: 1 });
+ * ```
+ */
+export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > maxBytes) {
+    throw tooLarge(maxBytes);
+  }
+  const bytes = await readBytes(request.body, maxBytes);
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch {
+    throw new SyntaxError("Cannot parse body: it is not valid UTF-8");
+  }
+  if (text.trim() === "") throw new SyntaxError("Cannot parse body: it is empty, expected JSON");
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new SyntaxError(`Cannot parse body: invalid JSON: ${detail.slice(0, 200)}`);
+  }
+}
+
+async function readBytes(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+): Promise<Uint8Array> {
+  if (body === null) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => {});
+        throw tooLarge(maxBytes);
+      }
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+function tooLarge(maxBytes: number): ApiError {
+  return new ApiError(
+    413,
+    "payload_too_large",
+    `Cannot read body: it exceeds the limit of ${maxBytes} bytes`,
+  );
+}

@@ -1,0 +1,101 @@
+/**
+ * The routes of `/api/v1/collections`: each handler reads and validates the
+ * request, makes one engine call and renders the result. Errors are thrown,
+ * never turned into responses here.
+ *
+ * @module
+ */
+
+import type { Context, Hono } from "hono";
+import type { Engine } from "../engine/engine_types.ts";
+import { NotFoundError } from "../errors.ts";
+import type { PointId } from "../index/point_id.ts";
+import { readJsonBody } from "./read_json_body.ts";
+import { renderCollection, renderPoint, renderSearchResult } from "./render.ts";
+import {
+  parseCollectionRef,
+  parseCreateCollection,
+  parsePathPointId,
+  parseSearch,
+  parseUpsert,
+} from "./validate_request.ts";
+
+/** What the routes need. */
+export interface RouteServices {
+  readonly engine: Engine;
+  readonly maxBodyBytes: number;
+  readonly maxBatchPoints: number;
+}
+
+/**
+ * Adds the collection, vector and search routes to an app.
+ *
+ * @param app The app.
+ * @param services The engine and the request limits.
+ */
+export function addCollectionRoutes(app: Hono, services: RouteServices): void {
+  const { engine, maxBodyBytes, maxBatchPoints } = services;
+  const base = "/api/v1/collections";
+  const body = (c: Context) => readJsonBody(c.req.raw, maxBodyBytes);
+  const collection = (c: Context) => parseCollectionRef(c.req.param("c") ?? "");
+
+  app.post(base, async (c) => {
+    const info = await engine.createCollection(parseCreateCollection(await body(c)));
+    return c.json(renderCollection(info), 201);
+  });
+  app.get(base, (c) => c.json({ collections: engine.listCollections().map(renderCollection) }));
+  app.get(`${base}/:c`, (c) => c.json(renderCollection(engine.getCollection(collection(c)))));
+  app.delete(`${base}/:c`, async (c) => {
+    await engine.deleteCollection(collection(c));
+    return c.body(null, 204);
+  });
+
+  app.post(`${base}/:c/vectors`, async (c) => {
+    const name = collection(c);
+    const points = parseUpsert(await body(c), maxBatchPoints);
+    const { upserted, lsn } = await engine.upsert(name, points);
+    return c.json({ upserted, lsn });
+  });
+  app.get(`${base}/:c/vectors/:id`, (c) => {
+    const name = collection(c);
+    const id = resolvePointId(engine, name, c.req.param("id") ?? "");
+    const point = engine.getPoint(name, id);
+    if (point === undefined) throw pointNotFound(name, id);
+    return c.json(renderPoint(point));
+  });
+  app.delete(`${base}/:c/vectors/:id`, async (c) => {
+    const name = collection(c);
+    const id = resolvePointId(engine, name, c.req.param("id") ?? "");
+    const { deleted, lsn } = await engine.deletePoint(name, id);
+    if (!deleted) throw pointNotFound(name, id);
+    return c.json({ deleted, lsn });
+  });
+
+  app.post(`${base}/:c/search`, async (c) => {
+    const name = collection(c);
+    const request = parseSearch(await body(c));
+    const startMs = performance.now();
+    const results = await engine.search(name, request);
+    const tookMs = Math.round((performance.now() - startMs) * 1000) / 1000;
+    return c.json({ results: results.map(renderSearchResult), took_ms: tookMs });
+  });
+}
+
+/**
+ * The id a path names: the string id when such a point exists; otherwise,
+ * for an all-digit path, the integer id when such a point exists; otherwise
+ * the string (which the caller reports as not found).
+ */
+function resolvePointId(engine: Engine, collection: string, raw: string): PointId {
+  const { text, integer } = parsePathPointId(raw);
+  if (integer === undefined || engine.getPoint(collection, text) !== undefined) return text;
+  return engine.getPoint(collection, integer) !== undefined ? integer : text;
+}
+
+function pointNotFound(collection: string, id: PointId): NotFoundError {
+  const shown = typeof id === "string" ? JSON.stringify(id) : String(id);
+  return new NotFoundError(
+    `Cannot find point ${shown} in collection ${JSON.stringify(collection)}: no such id`,
+    { code: "point_not_found" },
+  );
+}
