@@ -51,8 +51,10 @@ for (const metric of ["l2", "cosine"] as const) {
     assert.equal(index.size, live.size);
     assert.ok(report.links > live.size, "the graph has links");
 
+    // Here ~40 % of slots are tombstones in tight clusters, so the frontier is
+    // generous; the engine compacts long before that (see docs/KERNEL.md).
     for (const [id, vector] of [...live].slice(0, 200)) {
-      const hits = index.search(vector, 10, { efSearch: 100 });
+      const hits = index.search(vector, 10, { efSearch: 400 });
       assert.equal(hits[0]!.id, id, `a point finds itself first (SEED=${seed})`);
       for (const hit of hits) assert.ok(!deleted.has(hit.id), `deleted ${hit.id} returned`);
     }

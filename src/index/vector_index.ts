@@ -105,6 +105,15 @@ export class VectorIndex {
     return this.#segments.reduce((sum, segment) => sum + segment.deletedCount, 0);
   }
 
+  /**
+   * Share of slots that are tombstones. A graph degrades as it grows (each
+   * costs search effort and none is a result), so owners compact above ~0.2.
+   */
+  get tombstoneRatio(): number {
+    const deleted = this.deletedCount;
+    return deleted === 0 ? 0 : deleted / (deleted + this.size);
+  }
+
   /** Bytes of WASM linear memory held by all segments. */
   get memoryBytes(): number {
     return this.#segments.reduce((sum, segment) => sum + segment.memoryBytes, 0);
