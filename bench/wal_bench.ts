@@ -25,6 +25,7 @@ interface AppendResult {
   appendP50Ms: number;
   appendP99Ms: number;
   mbPerSecond: number;
+  bytesPerRecord: number;
 }
 
 const vectors = Array.from(
@@ -83,6 +84,7 @@ async function appendRun(
     appendP50Ms: round(percentile(sorted, 0.5)),
     appendP99Ms: round(percentile(sorted, 0.99)),
     mbPerSecond: round(bytes / 1e6 / seconds),
+    bytesPerRecord: round(bytes / records),
   };
 }
 
@@ -131,7 +133,6 @@ async function main(): Promise<void> {
       deno: Deno.version.deno,
       os: `${Deno.build.os}-${Deno.build.arch}`,
       dimension: DIMENSION,
-      recordBytes: 17 + 8 + 9 + 4 + 8 + DIMENSION * 4,
       appends,
       replay,
     };

@@ -201,6 +201,9 @@ export class WalWriter {
     }
     if (admission === undefined) return this.#enqueue(entry.type, payload, startedAtMs);
     return admission.then(() => {
+      if (this.#closed && this.#failure === undefined) {
+        this.#queue.release(recordByteLength(payload.length));
+      }
       this.#checkUsable();
       return this.#enqueue(entry.type, payload, startedAtMs);
     });

@@ -242,3 +242,21 @@ Deno.test("on the real disk: append, rotate, reopen, replay", async () => {
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("close while appends wait for queue space: admitted ones land, waiting ones fail", async () => {
+  const memory = new MemoryFileIO({ seed: 1 });
+  await (await WalWriter.open(memory, DIR)).close();
+  const gated = gatedSync(memory);
+  const wal = await WalWriter.open(gated.io, DIR, { queueBytesMax: 1024, groupBytesMax: 1024 });
+  const pending = Array.from(
+    { length: 40 },
+    (_, i) => wal.append(upsert(i)).then(() => "ok", (e) => e.name),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  const closing = wal.close();
+  gated.open();
+  await closing;
+  const outcomes = await Promise.all(pending);
+  assertEquals(outcomes.filter((o) => o === "ok").length, 10);
+  assertEquals(outcomes.filter((o) => o === "ConflictError").length, 30);
+});
