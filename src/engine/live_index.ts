@@ -1,0 +1,254 @@
+/**
+ * A collection's searchable vectors: an HNSW graph plus an exact "unindexed
+ * tail". Acknowledged writes go into the tail at once (a `BruteForceIndex`,
+ * cheap to insert into, scanned exactly by the SIMD kernel), so they are
+ * searchable immediately; a background task moves them into the graph in
+ * slices of at most `sliceMs` of work per macrotask, so large batches never
+ * block the event loop for long. Every id lives in exactly one of the two
+ * structures at any moment, and a replaced point leaves the graph before its
+ * new vector enters the tail, so a search never returns an id twice or with
+ * its old vector.
+ *
+ * @module
+ */
+
+import { BruteForceIndex, HnswIndex, type PointId, type SearchHit } from "../index/mod.ts";
+import type { Kernel } from "../kernel/mod.ts";
+
+/** Parameters of a {@linkcode LiveIndex}. */
+export interface LiveIndexOptions {
+  readonly dimension: number;
+  readonly metric: "cosine" | "l2" | "dot";
+  readonly m: number;
+  readonly efConstruction: number;
+  readonly efSearch: number;
+  /** Most milliseconds of graph insertion per macrotask; default 5. */
+  readonly sliceMs?: number;
+}
+
+/** Options of {@linkcode LiveIndex.search}. */
+export interface LiveSearchOptions {
+  readonly efSearch?: number | undefined;
+  /** Only these ids may be returned. */
+  readonly allow?: ReadonlySet<PointId> | undefined;
+}
+
+/**
+ * HNSW graph + exact tail + the background task moving points from one to the other.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadKernel } from "../kernel/mod.ts";
+ * import { LiveIndex } from "./live_index.ts";
+ * const index = new LiveIndex(await loadKernel(), {
+ *   dimension: 2, metric: "l2", m: 16, efConstruction: 100, efSearch: 64,
+ * });
+ * index.upsert("a", new Float32Array([0, 0]));
+ * assert.equal(index.search(new Float32Array([0, 1]), 1)[0]?.id, "a"); // found in the tail
+ * await index.drain();
+ * assert.equal(index.pendingCount, 0);
+ * assert.equal(index.search(new Float32Array([0, 1]), 1)[0]?.id, "a"); // found in the graph
+ * index.stop();
+ * ```
+ */
+export class LiveIndex {
+  readonly #kernel: Kernel;
+  readonly #options: LiveIndexOptions;
+  readonly #graph: HnswIndex;
+  #tail: BruteForceIndex;
+  /** Ids waiting to move into the graph, FIFO from `#queueHead`; stale ids are skipped. */
+  #queue: PointId[] = [];
+  #queueHead = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
+  #drainWaiters: (() => void)[] = [];
+
+  /**
+   * @param kernel the compiled kernel
+   * @param options dimension, metric, HNSW parameters, slice length
+   * @throws RangeError / TypeError for a parameter out of range
+   */
+  constructor(kernel: Kernel, options: LiveIndexOptions) {
+    this.#kernel = kernel;
+    this.#options = options;
+    this.#graph = new HnswIndex(kernel, options);
+    this.#tail = this.#newTail();
+  }
+
+  /** Live points, graph and tail together. */
+  get size(): number {
+    return this.#graph.size + this.#tail.size;
+  }
+
+  /** Points acknowledged but not yet in the graph. */
+  get pendingCount(): number {
+    return this.#tail.size;
+  }
+
+  /** Bytes of WASM memory held by the graph and the tail. */
+  get memoryBytes(): number {
+    return this.#graph.memoryBytes + this.#tail.memoryBytes;
+  }
+
+  /**
+   * Inserts or replaces a point through the tail: searchable at once, moved
+   * into the graph later. The vector must already be validated.
+   *
+   * @param id the point's id
+   * @param vector its vector
+   */
+  upsert(id: PointId, vector: Float32Array): void {
+    this.#graph.delete(id);
+    this.#tail.upsert(id, vector);
+    this.#queue.push(id);
+    this.#schedule();
+  }
+
+  /**
+   * Inserts or replaces a point straight into the graph (recovery: nobody is
+   * waiting for the event loop yet). The vector must already be validated.
+   *
+   * @param id the point's id
+   * @param vector its vector
+   */
+  upsertIndexed(id: PointId, vector: Float32Array): void {
+    this.#tail.delete(id);
+    this.#graph.upsert(id, vector);
+  }
+
+  /**
+   * Removes a point from wherever it is.
+   *
+   * @param id the point's id
+   * @returns true when it existed
+   */
+  delete(id: PointId): boolean {
+    return this.#graph.delete(id) || this.#tail.delete(id);
+  }
+
+  /** Whether a point with this id is live. */
+  has(id: PointId): boolean {
+    return this.#graph.has(id) || this.#tail.has(id);
+  }
+
+  /**
+   * A copy of a point's stored vector (unit length under cosine).
+   *
+   * @param id the point's id
+   * @returns the vector, or undefined when absent
+   */
+  vector(id: PointId): Float32Array | undefined {
+    return this.#tail.vector(id) ?? this.#graph.vector(id);
+  }
+
+  /**
+   * The k nearest live points over graph and tail, ascending distance.
+   *
+   * @param query the query vector
+   * @param k results wanted
+   * @param options efSearch and an allow-set
+   * @returns at most k hits; exactly min(k, allowed live points) with an allow-set
+   * @throws RangeError for a bad query, k or efSearch
+   */
+  search(query: Float32Array, k: number, options: LiveSearchOptions = {}): SearchHit[] {
+    const indexOptions = {
+      ...(options.efSearch === undefined ? {} : { efSearch: options.efSearch }),
+      ...(options.allow === undefined ? {} : { allow: options.allow }),
+    };
+    // The tail always runs first: it validates query, k and efSearch even when empty.
+    const tailHits = this.#tail.search(query, k, indexOptions);
+    if (this.#graph.size === 0) return tailHits;
+    const graphHits = this.#graph.search(query, k, indexOptions);
+    if (tailHits.length === 0) return graphHits;
+    return mergeHits(graphHits, tailHits, k);
+  }
+
+  /**
+   * Waits until every point written so far is in the graph.
+   *
+   * @returns resolves when the tail is empty (at once if it already is, or once stopped)
+   */
+  drain(): Promise<void> {
+    if (this.#tail.size === 0 || this.#stopped) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  /** Stops the background task; the tail stays searchable. */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#wakeDrainWaiters();
+  }
+
+  #newTail(): BruteForceIndex {
+    return new BruteForceIndex(this.#kernel, {
+      dimension: this.#options.dimension,
+      metric: this.#options.metric,
+    });
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined || this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#runSlice();
+    }, 0);
+  }
+
+  /** Moves queued points into the graph for at most `sliceMs`, then yields. */
+  #runSlice(): void {
+    const sliceMs = this.#options.sliceMs ?? 5;
+    const startedAtMs = performance.now();
+    while (this.#queueHead < this.#queue.length && !this.#stopped) {
+      const id = this.#queue[this.#queueHead]!;
+      this.#queueHead += 1;
+      const vector = this.#tail.vector(id);
+      if (vector !== undefined) {
+        this.#graph.upsert(id, vector);
+        this.#tail.delete(id);
+      }
+      if (performance.now() - startedAtMs >= sliceMs) break;
+    }
+    if (this.#queueHead >= this.#queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+      // Only ids present in the tail are queued, so an empty queue means an empty tail:
+      // start a fresh tail to give back the tombstoned slots.
+      if (this.#tail.deletedCount > 0) this.#tail = this.#newTail();
+      this.#wakeDrainWaiters();
+    } else {
+      if (this.#queueHead > 4096 && this.#queueHead * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#queueHead);
+        this.#queueHead = 0;
+      }
+      this.#schedule();
+    }
+  }
+
+  #wakeDrainWaiters(): void {
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+/** Merges two ascending hit lists (disjoint ids) into the k best. */
+function mergeHits(a: readonly SearchHit[], b: readonly SearchHit[], k: number): SearchHit[] {
+  const merged: SearchHit[] = [];
+  let i = 0;
+  let j = 0;
+  while (merged.length < k && (i < a.length || j < b.length)) {
+    const left = a[i];
+    const right = b[j];
+    if (right === undefined || (left !== undefined && left.distance <= right.distance)) {
+      merged.push(left!);
+      i += 1;
+    } else {
+      merged.push(right);
+      j += 1;
+    }
+  }
+  return merged;
+}
