@@ -9,7 +9,7 @@
  * | `RangeError` | 422 | `invalid_value` |
  * | `NotFoundError` | 404 | `not_found` |
  * | `ConflictError` | 409 | `conflict` |
- * | `CapacityError` | 507, or 503 + `Retry-After` when its code names an overload | `insufficient_capacity` |
+ * | `CapacityError` | 507, or 503 + `Retry-After` when its code names an overload, loading or shutdown | `insufficient_capacity` |
  * | `CorruptionError` | 503 | `data_corrupted` (message generic, details logged) |
  * | `ApiError` | its own (401, 403, 413, 503) | its own |
  * | Hono `HTTPException` | its own | `http_error` |
@@ -36,8 +36,12 @@ export interface MappedError {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-/** Codes of a `CapacityError` that mean "busy, retry soon" rather than "out of space". */
-const OVERLOAD_CODE = /overload|queue|busy|pending|backpressure/;
+/**
+ * Codes of a `CapacityError` that mean "busy or not yet available, retry soon"
+ * (a full queue, a collection still loading, a server shutting down) rather
+ * than "out of space".
+ */
+const OVERLOAD_CODE = /overload|queue|busy|pending|backpressure|loading|recovering|shutting_down/;
 
 /**
  * Chooses the status, code and message for an error. Pure: it logs nothing.
