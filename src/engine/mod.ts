@@ -32,7 +32,7 @@ import type { Config } from "../config/mod.ts";
 import type { Kernel } from "../kernel/mod.ts";
 import type { Logger } from "../obs/logger.ts";
 import { DiskFileIO } from "../storage/disk_file_io.ts";
-import { type FileIO, joinPath } from "../storage/file_io.ts";
+import { type FileIO, joinPath, parentPath } from "../storage/file_io.ts";
 import { Catalog } from "./catalog.ts";
 import { AkiEngine } from "./engine.ts";
 
@@ -73,7 +73,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<AkiEng
   const dataDir = config.storage.dataDir;
   await Deno.mkdir(dataDir, { recursive: true });
   await io.mkdir(joinPath(dataDir, "collections"));
-  await io.syncDir(dataDir);
+  await syncAncestors(io, joinPath(dataDir, "collections"));
   const catalog = Catalog.open(joinPath(dataDir, "catalog.sqlite"));
   const engine = new AkiEngine({
     config,
@@ -90,4 +90,12 @@ export async function createEngine(options: CreateEngineOptions): Promise<AkiEng
   }
   if (options.awaitRecovery !== false) await engine.whenRecovered();
   return engine;
+}
+
+/** fsyncs a directory and each of its ancestors, so a freshly made data directory is durable. */
+async function syncAncestors(io: FileIO, path: string): Promise<void> {
+  for (let dir = path;; dir = parentPath(dir)) {
+    await io.syncDir(dir);
+    if (parentPath(dir) === dir) return;
+  }
 }
