@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { startServer } from "./support/server_process.ts";
+import { randomVector, seededRandom, testSeed } from "./support/seeded_random.ts";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+/** The default `server.shutdown_timeout_ms`: a clean stop must beat it. */
+const SHUTDOWN_BOUND_MS = 10_000;
+
+async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+Deno.test("socket: the operators' post-deploy smoke test, then SIGTERM exits 0 in time", async () => {
+  const random = seededRandom(testSeed("socket smoke test"));
+  const server = await startServer();
+  try {
+    const base = server.baseUrl;
+    const created = await post(`${base}/api/v1/collections`, {
+      name: "smoke-test",
+      dimension: 128,
+      metric: "cosine",
+    });
+    assert.equal(created.status, 201);
+    const collectionId = (await created.json()).collection_id;
+    assert.equal(typeof collectionId, "string");
+
+    for (let n = 0; n < 100; n++) {
+      const response = await post(`${base}/api/v1/collections/${collectionId}/vectors`, {
+        id: `vec-${n}`,
+        vector: Array.from(randomVector(random, 128)),
+      });
+      assert.equal(response.status, 200, await response.clone().text());
+      assert.equal((await response.json()).upserted, 1);
+    }
+
+    const search = await post(`${base}/api/v1/collections/${collectionId}/search`, {
+      vector: Array.from(randomVector(random, 128)),
+      k: 10,
+    });
+    assert.equal(search.status, 200);
+    const { results } = await search.json();
+    assert.equal(results.length, 10);
+
+    const health = await fetch(`${base}/health`);
+    assert.equal(health.status, 200);
+    assert.ok((await health.text()).includes("ok"));
+  } finally {
+    const { status, elapsedMs, killed } = await server.stop(SHUTDOWN_BOUND_MS + 5_000);
+    assert.equal(killed, false, `SIGTERM did not stop the server; log:\n${server.log()}`);
+    assert.equal(status.code, 0, server.log());
+    assert.ok(elapsedMs < SHUTDOWN_BOUND_MS, `stopped in ${elapsedMs} ms`);
+    assert.match(server.log(), /"msg":"stopped"/);
+  }
+});
+
+Deno.test("socket: writes survive a restart on the same data directory; auth over the wire", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "akidb-socket-" });
+  const key = "s".repeat(20);
+  const auth = { authorization: `Bearer ${key}` };
+  try {
+    const first = await startServer({ dataDir, flags: ["--api-keys", key] });
+    try {
+      const unauthorized = await post(`${first.baseUrl}/api/v1/collections`, {});
+      assert.equal(unauthorized.status, 401);
+      await unauthorized.body?.cancel();
+      const created = await post(
+        `${first.baseUrl}/api/v1/collections`,
+        { name: "kept", dimension: 2, metric: "l2" },
+        auth,
+      );
+      assert.equal(created.status, 201);
+      await created.body?.cancel();
+      const upserted = await post(
+        `${first.baseUrl}/api/v1/collections/kept/vectors`,
+        { vectors: [{ id: "a", vector: [3, 4], metadata: { n: 1 } }, { id: 9, vector: [1, 1] }] },
+        auth,
+      );
+      assert.equal(upserted.status, 200);
+      await upserted.body?.cancel();
+    } finally {
+      assert.equal((await first.stop()).status.code, 0, first.log());
+    }
+    const second = await startServer({ dataDir, flags: ["--api-keys", key] });
+    try {
+      const point = await fetch(`${second.baseUrl}/api/v1/collections/kept/vectors/a`, {
+        headers: auth,
+      });
+      assert.equal(point.status, 200);
+      assert.deepEqual(await point.json(), { id: "a", vector: [3, 4], metadata: { n: 1 } });
+      const integer = await fetch(`${second.baseUrl}/api/v1/collections/kept/vectors/9`, {
+        headers: auth,
+      });
+      assert.equal((await integer.json()).id, 9);
+    } finally {
+      assert.equal((await second.stop()).status.code, 0, second.log());
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("cli: --version, --help, and configuration errors exit 2", async () => {
+  const run = async (...args: string[]) => {
+    const output = await new Deno.Command(`${ROOT}node_modules/.bin/deno`, {
+      args: ["run", "-A", `${ROOT}src/main.ts`, ...args],
+      env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
+      stdin: "null",
+    }).output();
+    const decoder = new TextDecoder();
+    return {
+      code: output.code,
+      stdout: decoder.decode(output.stdout),
+      stderr: decoder.decode(output.stderr),
+    };
+  };
+  const version = await run("--version");
+  assert.equal(version.code, 0);
+  assert.match(version.stdout, /^akidb \d+\.\d+\.\d+/);
+  const help = await run("serve", "--help");
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Usage: akidb/);
+  assert.match(help.stdout, /--port <int>/);
+  const badFlag = await run("--prot", "1");
+  assert.equal(badFlag.code, 2);
+  assert.match(badFlag.stderr, /--prot/);
+  const badCommand = await run("frobnicate");
+  assert.equal(badCommand.code, 2);
+  assert.match(badCommand.stderr, /unknown command "frobnicate"/);
+});
