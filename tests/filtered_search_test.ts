@@ -16,39 +16,18 @@ import {
   sharedDataAvailable,
   sharedDataPath,
 } from "./support/dataset.ts";
+import { seededRandom, testSeed } from "./support/seeded_random.ts";
 
 /** Minimum mean recall@10 of filtered search against the restricted brute force. */
 const FILTERED_RECALL_AT_10_MIN = 0.95;
 const K = 10;
 const DEFAULT_PARAMS = { m: 16, efConstruction: 200, efSearch: 64, seed: 42 } as const;
 
-const SEED = readSeed();
-
-function readSeed(): number {
-  const text = Deno.env.get("SEED");
-  if (text === undefined) return crypto.getRandomValues(new Uint32Array(1))[0]!;
-  const seed = Number(text);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) {
-    throw new TypeError(`Cannot use SEED="${text}": expected an integer in 0..4294967295`);
-  }
-  return seed;
-}
+const SEED = testSeed("filtered search");
 
 /** `ok` with the seed in the message, so a failure can be reproduced. */
 function check(condition: unknown, message: string): asserts condition {
   ok(condition, `${message} (reproduce with SEED=${SEED})`);
-}
-
-/** mulberry32: a small seeded generator of floats in [0, 1). */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** `size` distinct ids from 0..count-1 (partial Fisher–Yates), ascending. */
@@ -99,7 +78,6 @@ Deno.test({
   name: "filtered search on siftsmall returns k allowed results with recall@10 ≥ 0.95",
   ignore: !sharedDataAvailable("siftsmall"),
   fn: async (t) => {
-    console.log(`SEED=${SEED}`);
     const dataset = await readDataset(sharedDataPath("siftsmall"));
     const index = new HnswIndex(await loadKernel(), {
       dimension: dataset.dim,

@@ -90,3 +90,28 @@ export const NO_NODE = 0xffffffff;
 
 /** Bit 8 of a record's meta word: the node is a tombstone — `segment.ts`. */
 export const DELETED_FLAG = 0x100;
+
+/**
+ * Copies `count` (distance f32, id u32) entries — the kernel's sorted-list
+ * layout — out of linear memory.
+ *
+ * @param memory the instance's memory
+ * @param at byte offset of the first entry
+ * @param count entries to read
+ * @returns ids and distances, in list order
+ */
+export function readEntries(
+  memory: WebAssembly.Memory,
+  at: number,
+  count: number,
+): { ids: Uint32Array; distances: Float32Array } {
+  const words = new Uint32Array(memory.buffer, at, count * 2);
+  const floats = new Float32Array(memory.buffer, at, count * 2);
+  const ids = new Uint32Array(count);
+  const distances = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    distances[i] = floats[2 * i]!;
+    ids[i] = words[2 * i + 1]!;
+  }
+  return { ids, distances };
+}

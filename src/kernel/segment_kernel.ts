@@ -10,7 +10,13 @@
 
 import { CapacityError } from "../errors.ts";
 import type { Kernel } from "./kernel.ts";
-import { DELETED_FLAG, KERNEL_STATUS, type KernelExports, NO_NODE } from "./kernel_exports.ts";
+import {
+  DELETED_FLAG,
+  KERNEL_STATUS,
+  type KernelExports,
+  NO_NODE,
+  readEntries,
+} from "./kernel_exports.ts";
 import { type Metric, METRIC_CODES } from "./metric.ts";
 
 /** Parameters fixed when a segment is made. */
@@ -321,14 +327,7 @@ export class SegmentKernel {
   }
 
   #hits(found: number): SegmentHits {
-    const words = new Uint32Array(this.#wasm.memory.buffer, this.#output, found * 2);
-    const floats = new Float32Array(this.#wasm.memory.buffer, this.#output, found * 2);
-    const slots = new Uint32Array(found);
-    const distances = new Float32Array(found);
-    for (let i = 0; i < found; i++) {
-      distances[i] = floats[2 * i]!;
-      slots[i] = words[2 * i + 1]!;
-    }
-    return { slots, distances };
+    const { ids, distances } = readEntries(this.#wasm.memory, this.#output, found);
+    return { slots: ids, distances };
   }
 }

@@ -8,7 +8,7 @@
 
 import type { DistanceKernel, TopK } from "./distance_kernel.ts";
 import type { Kernel } from "./kernel.ts";
-import type { KernelExports } from "./kernel_exports.ts";
+import { type KernelExports, readEntries } from "./kernel_exports.ts";
 import { type Metric, METRIC_CODES } from "./metric.ts";
 
 /** The WASM SIMD distance kernel. */
@@ -56,14 +56,7 @@ export class WasmDistanceKernel implements DistanceKernel {
     const r = this.#place(rows);
     const out = this.#alloc(k * 8);
     const found = this.#wasm.top_k_f32(METRIC_CODES[metric], q, r, count, query.length, k, out);
-    const floats = new Float32Array(this.#wasm.memory.buffer, out, found * 2);
-    const words = new Uint32Array(this.#wasm.memory.buffer, out, found * 2);
-    const indexes = new Uint32Array(found);
-    const distances = new Float32Array(found);
-    for (let i = 0; i < found; i++) {
-      distances[i] = floats[2 * i]!;
-      indexes[i] = words[2 * i + 1]!;
-    }
+    const { ids: indexes, distances } = readEntries(this.#wasm.memory, out, found);
     return { indexes, distances };
   }
 
