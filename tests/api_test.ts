@@ -1,32 +1,41 @@
 import assert from "node:assert/strict";
 import type { Hono } from "hono";
-import { createApp } from "../src/api/mod.ts";
+import { createApp, createDeferredEngine } from "../src/api/mod.ts";
 import { type Config, loadConfig } from "../src/config/mod.ts";
 import type { Engine, SearchRequest } from "../src/engine/engine_types.ts";
 import { CapacityError, CorruptionError } from "../src/errors.ts";
 import { createLogger } from "../src/obs/logger.ts";
+import { createEngine } from "../src/engine/mod.ts";
+import { loadKernel } from "../src/kernel/mod.ts";
 import { createFakeEngine } from "./support/fake_engine.ts";
 
 const KEY = "k".repeat(16) + "-admin";
 const RO_KEY = "r".repeat(16) + "-reader";
 
-interface Harness {
+interface Harness extends AsyncDisposable {
   readonly app: Hono;
   readonly logLines: string[];
   readonly engine: Engine;
 }
 
 interface HarnessOptions {
+  /** An engine to use instead of a real one on a temporary data directory. */
   readonly engine?: Engine;
+  /** Wraps the engine the app gets (to observe calls). */
+  readonly wrap?: (engine: Engine) => Engine;
   readonly apiKeys?: string;
   readonly maxBatchPoints?: number;
   readonly maxBodyBytes?: number;
 }
 
-function harness(options: HarnessOptions = {}): Harness {
+const kernel = await loadKernel();
+
+/** The app over the real engine (temporary data directory), unless a test brings its own. */
+async function harness(options: HarnessOptions = {}): Promise<Harness> {
+  const dataDir = await Deno.makeTempDir({ prefix: "akidb-api-test-" });
   const env: Record<string, string> = {};
   if (options.apiKeys !== undefined) env.AKIDB_API_KEYS = options.apiKeys;
-  const loaded = loadConfig([], env);
+  const loaded = loadConfig(["--data-dir", dataDir], env);
   const config: Config = {
     ...loaded,
     server: {
@@ -37,8 +46,17 @@ function harness(options: HarnessOptions = {}): Harness {
   };
   const logLines: string[] = [];
   const logger = createLogger({ level: "debug", sink: (line) => logLines.push(line) });
-  const engine = options.engine ?? createFakeEngine();
-  return { app: createApp({ engine, config, logger, version: "9.9.9" }), logLines, engine };
+  const engine = options.engine ??
+    await createEngine({ config, kernel, logger: createLogger({ level: "error" }) });
+  return {
+    app: createApp({ engine: options.wrap?.(engine) ?? engine, config, logger, version: "9.9.9" }),
+    logLines,
+    engine,
+    async [Symbol.asyncDispose]() {
+      await engine.close();
+      await Deno.remove(dataDir, { recursive: true });
+    },
+  };
 }
 
 function json(method: string, body: unknown, headers: Record<string, string> = {}): RequestInit {
@@ -73,7 +91,8 @@ async function createCollection(
 }
 
 Deno.test("GET /health answers ok and the version, without a key", async () => {
-  const { app } = harness({ apiKeys: KEY });
+  await using h = await harness({ apiKeys: KEY });
+  const { app } = h;
   const response = await app.request("/health");
   assert.equal(response.status, 200);
   assert.deepEqual(await response.json(), { status: "ok", version: "9.9.9" });
@@ -81,7 +100,8 @@ Deno.test("GET /health answers ok and the version, without a key", async () => {
 
 Deno.test("GET /ready is 503 while recovering, 200 after, and lists failed collections", async () => {
   const engine = createFakeEngine({ readiness: { recovered: false, failedCollections: [] } });
-  const { app } = harness({ engine, apiKeys: KEY });
+  await using h = await harness({ engine, apiKeys: KEY });
+  const { app } = h;
   const before = await app.request("/ready");
   assert.equal(before.status, 503);
   assert.equal((await before.json()).status, "recovering");
@@ -102,8 +122,26 @@ Deno.test("GET /ready is 503 while recovering, 200 after, and lists failed colle
   });
 });
 
+Deno.test("GET /ready is 503 until the deferred engine (main's startup) gets the real one", async () => {
+  const deferred = createDeferredEngine();
+  await using h = await harness({ engine: deferred.engine, apiKeys: KEY });
+  const { app } = h;
+  assert.equal((await app.request("/ready")).status, 503);
+  assert.equal((await app.request("/health")).status, 200);
+  const early = await app.request("/api/v1/collections", { headers: { "api-key": KEY } });
+  assert.equal(early.headers.get("retry-after"), "1");
+  await expectError(early, 503, "not_ready");
+  deferred.resolve(createFakeEngine());
+  assert.equal((await app.request("/ready")).status, 200);
+  assert.equal(
+    (await app.request("/api/v1/collections", { headers: { "api-key": KEY } })).status,
+    200,
+  );
+});
+
 Deno.test("collections: create, list, get by id and by name, conflict, delete", async () => {
-  const { app } = harness();
+  await using h = await harness();
+  const { app } = h;
   const created = await createCollection(app, "docs", 3, "l2");
   assert.equal(created.name, "docs");
   assert.equal(created.dimension, 3);
@@ -140,7 +178,8 @@ Deno.test("collections: create, list, get by id and by name, conflict, delete", 
 });
 
 Deno.test("collections: create with hnsw settings renders them snake_case", async () => {
-  const { app } = harness();
+  await using h = await harness();
+  const { app } = h;
   const response = await app.request(
     "/api/v1/collections",
     json("POST", {
@@ -155,7 +194,8 @@ Deno.test("collections: create with hnsw settings renders them snake_case", asyn
 });
 
 Deno.test("collections: bad create bodies are 400 (shape) or 422 (values)", async () => {
-  const { app } = harness();
+  await using h = await harness();
+  const { app } = h;
   const post = (body: unknown) => app.request("/api/v1/collections", json("POST", body));
   await expectError(await post("{"), 400, "invalid_json");
   await expectError(await post(""), 400, "invalid_json");
@@ -187,7 +227,8 @@ Deno.test("collections: bad create bodies are 400 (shape) or 422 (values)", asyn
 });
 
 Deno.test("collection refs in paths must look like a name or id: no traversal", async () => {
-  const { app } = harness();
+  await using h = await harness();
+  const { app } = h;
   await createCollection(app);
   for (const path of ["..%2Fdocs", "..%5Cdocs", "docs%00", "_x", "a%20b", "%C3%A9"]) {
     await expectError(
@@ -202,7 +243,8 @@ Deno.test("collection refs in paths must look like a name or id: no traversal", 
 });
 
 Deno.test("vectors: upsert one and a batch, get, delete", async () => {
-  const { app } = harness();
+  await using h = await harness();
+  const { app } = h;
   await createCollection(app);
   const one = await app.request(
     "/api/v1/collections/docs/vectors",
@@ -250,7 +292,8 @@ Deno.test("vectors: upsert one and a batch, get, delete", async () => {
 });
 
 Deno.test("vectors: an all-digit path id names the string id first, then the integer id", async () => {
-  const { app } = harness();
+  await using h = await harness();
+  const { app } = h;
   await createCollection(app);
   const upsert = (body: unknown) =>
     app.request("/api/v1/collections/docs/vectors", json("POST", body));
@@ -275,7 +318,8 @@ Deno.test("vectors: an all-digit path id names the string id first, then the int
 });
 
 Deno.test("vectors: bad upserts are 400 (shape), 422 (values) or 413 (batch size)", async () => {
-  const { app } = harness({ maxBatchPoints: 3 });
+  await using h = await harness({ maxBatchPoints: 3 });
+  const { app } = h;
   await createCollection(app);
   const upsert = (body: unknown) =>
     app.request("/api/v1/collections/docs/vectors", json("POST", body));
@@ -321,7 +365,8 @@ Deno.test("vectors: bad upserts are 400 (shape), 422 (values) or 413 (batch size
 });
 
 Deno.test("bodies over max_body_bytes are 413, with or without Content-Length", async () => {
-  const { app } = harness({ maxBodyBytes: 1024 });
+  await using h = await harness({ maxBodyBytes: 1024 });
+  const { app } = h;
   await createCollection(app);
   const big = JSON.stringify({ id: "a", vector: [1, 2, 3], metadata: { pad: "x".repeat(2000) } });
   await expectError(
@@ -356,17 +401,22 @@ Deno.test("bodies over max_body_bytes are 413, with or without Content-Length", 
 });
 
 Deno.test("search: results, scores, include flags, ef → efSearch, filter → mustNot", async () => {
-  const fake = createFakeEngine();
   let seen: SearchRequest | undefined;
-  const engine: Engine = {
-    ...fake,
-    readiness: () => fake.readiness(),
-    search: (c, request) => {
-      seen = request;
-      return fake.search(c, request);
-    },
-  };
-  const { app } = harness({ engine });
+  const wrap = (engine: Engine): Engine =>
+    new Proxy(engine, {
+      get(target, property) {
+        if (property === "search") {
+          return (c: string, request: SearchRequest) => {
+            seen = request;
+            return target.search(c, request);
+          };
+        }
+        const value = Reflect.get(target, property);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  await using h = await harness({ wrap });
+  const { app } = h;
   await createCollection(app, "docs", 3, "cosine");
   const points = [
     { id: "x", vector: [1, 0, 0], metadata: { tag: "a", n: 1 } },
@@ -410,7 +460,8 @@ Deno.test("search: results, scores, include flags, ef → efSearch, filter → m
 });
 
 Deno.test("search: bad requests are 400 (shape) or 422 (values), never 5xx", async () => {
-  const { app } = harness();
+  await using h = await harness();
+  const { app } = h;
   await createCollection(app);
   const search = (body: unknown) =>
     app.request("/api/v1/collections/docs/search", json("POST", body));
@@ -457,7 +508,8 @@ Deno.test("search: bad requests are 400 (shape) or 422 (values), never 5xx", asy
 });
 
 Deno.test("auth: 401 without or with a wrong key, Bearer and api-key accepted", async () => {
-  const { app } = harness({ apiKeys: `${KEY},${RO_KEY}:ro` });
+  await using h = await harness({ apiKeys: `${KEY},${RO_KEY}:ro` });
+  const { app } = h;
   await expectError(await app.request("/api/v1/collections"), 401, "unauthorized");
   await expectError(
     await app.request("/api/v1/collections", { headers: { authorization: `Bearer ${KEY}x` } }),
@@ -485,7 +537,8 @@ Deno.test("auth: 401 without or with a wrong key, Bearer and api-key accepted", 
 });
 
 Deno.test("auth: a read-only key may read and search, not write (403)", async () => {
-  const { app } = harness({ apiKeys: `${KEY},${RO_KEY}:ro` });
+  await using h = await harness({ apiKeys: `${KEY},${RO_KEY}:ro` });
+  const { app } = h;
   const admin = { "api-key": KEY };
   const reader = { authorization: `Bearer ${RO_KEY}` };
   const create = json("POST", { name: "docs", dimension: 3, metric: "l2" }, admin);
@@ -528,12 +581,13 @@ Deno.test("auth: a read-only key may read and search, not write (403)", async ()
 
 Deno.test("an unexpected engine error is 500 internal, generic, and logged in full", async () => {
   const engine = createFakeEngine({ failWith: () => new Error("disk /secret/path exploded") });
-  const { app, logLines } = harness({ engine });
+  await using h = await harness({ engine });
+  const { app } = h;
   const response = await app.request("/api/v1/collections");
   const message = await expectError(response, 500, "internal");
   assert.doesNotMatch(message, /secret/);
   assert.ok(
-    logLines.some((line) => line.includes("/secret/path") && line.includes('"level":"error"')),
+    h.logLines.some((line) => line.includes("/secret/path") && line.includes('"level":"error"')),
   );
 });
 
@@ -553,7 +607,8 @@ Deno.test("domain errors map to 503 (corruption, overload) and 507 (capacity)", 
     [new CapacityError("Cannot grow segment"), 507, "insufficient_capacity"],
   ];
   for (const [error, status, code] of cases) {
-    const { app } = harness({ engine: createFakeEngine({ failWith: () => error }) });
+    await using h = await harness({ engine: createFakeEngine({ failWith: () => error }) });
+    const { app } = h;
     const response = await app.request("/api/v1/collections/docs");
     const message = await expectError(response, status, code);
     if (error instanceof CorruptionError) assert.doesNotMatch(message, /\/data\/x/);
@@ -564,7 +619,8 @@ Deno.test("domain errors map to 503 (corruption, overload) and 507 (capacity)", 
 });
 
 Deno.test("unknown routes are 404 route_not_found", async () => {
-  const { app } = harness();
+  await using h = await harness();
+  const { app } = h;
   await expectError(await app.request("/api/v2/anything"), 404, "route_not_found");
   await expectError(await app.request("/api/v1/collections/docs/vectors"), 404, "route_not_found");
 });

@@ -53,6 +53,10 @@ export function addCollectionRoutes(app: Hono, services: RouteServices): void {
   app.post(`${base}/:c/vectors`, async (c) => {
     const name = collection(c);
     const points = parseUpsert(await body(c), maxBatchPoints);
+    const { dimension } = engine.getCollection(name);
+    for (const point of points) {
+      checkDimension(point.vector, dimension, `upsert point ${shownId(point.id)}`);
+    }
     const { upserted, lsn } = await engine.upsert(name, points);
     return c.json({ upserted, lsn });
   });
@@ -74,6 +78,8 @@ export function addCollectionRoutes(app: Hono, services: RouteServices): void {
   app.post(`${base}/:c/search`, async (c) => {
     const name = collection(c);
     const request = parseSearch(await body(c));
+    const { dimension } = engine.getCollection(name);
+    checkDimension(request.vector, dimension, `search collection ${JSON.stringify(name)}`);
     const startMs = performance.now();
     const results = await engine.search(name, request);
     const tookMs = Math.round((performance.now() - startMs) * 1000) / 1000;
@@ -92,10 +98,26 @@ function resolvePointId(engine: Engine, collection: string, raw: string): PointI
   return engine.getPoint(collection, integer) !== undefined ? integer : text;
 }
 
+/**
+ * Checks a vector against the collection's dimension here, at the edge, so
+ * the error carries DESIGN.md's code `dimension_mismatch` (the engine checks
+ * again, without a code).
+ */
+function checkDimension(vector: Float32Array, dimension: number, action: string): void {
+  if (vector.length === dimension) return;
+  throw Object.assign(
+    new RangeError(`Cannot ${action}: dimension is ${vector.length}, expected ${dimension}`),
+    { code: "dimension_mismatch" },
+  );
+}
+
+function shownId(id: PointId): string {
+  return typeof id === "string" ? JSON.stringify(id) : String(id);
+}
+
 function pointNotFound(collection: string, id: PointId): NotFoundError {
-  const shown = typeof id === "string" ? JSON.stringify(id) : String(id);
   return new NotFoundError(
-    `Cannot find point ${shown} in collection ${JSON.stringify(collection)}: no such id`,
+    `Cannot find point ${shownId(id)} in collection ${JSON.stringify(collection)}: no such id`,
     { code: "point_not_found" },
   );
 }
