@@ -59,6 +59,11 @@ export class LiveIndex {
   #tail: BruteForceIndex;
   /** Ids waiting to move into the graph, FIFO from `#queueHead`; stale ids are skipped. */
   #queue: PointId[] = [];
+  /**
+   * The vector as written of each point in the tail. The graph gets this one, not the tail's
+   * (normalized) copy, so a moved point holds exactly the bits a WAL replay would give it.
+   */
+  readonly #written = new Map<PointId, Float32Array>();
   #queueHead = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
@@ -101,6 +106,7 @@ export class LiveIndex {
   upsert(id: PointId, vector: Float32Array): void {
     this.#graph.delete(id);
     this.#tail.upsert(id, vector);
+    this.#written.set(id, vector);
     this.#queue.push(id);
     this.#schedule();
   }
@@ -114,6 +120,7 @@ export class LiveIndex {
    */
   upsertIndexed(id: PointId, vector: Float32Array): void {
     this.#tail.delete(id);
+    this.#written.delete(id);
     this.#graph.upsert(id, vector);
   }
 
@@ -124,6 +131,7 @@ export class LiveIndex {
    * @returns true when it existed
    */
   delete(id: PointId): boolean {
+    this.#written.delete(id);
     return this.#graph.delete(id) || this.#tail.delete(id);
   }
 
@@ -204,10 +212,11 @@ export class LiveIndex {
     while (this.#queueHead < this.#queue.length && !this.#stopped) {
       const id = this.#queue[this.#queueHead]!;
       this.#queueHead += 1;
-      const vector = this.#tail.vector(id);
+      const vector = this.#written.get(id);
       if (vector !== undefined) {
         this.#graph.upsert(id, vector);
         this.#tail.delete(id);
+        this.#written.delete(id);
       }
       if (performance.now() - startedAtMs >= sliceMs) break;
     }

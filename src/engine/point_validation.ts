@@ -73,7 +73,8 @@ function preparePoint(point: PointInput, dimension: number, metric: Metric): Pre
   const metadataJson = serializeMetadata(point.metadata, subject);
   return {
     id,
-    vector: point.vector,
+    // A private copy: the caller may reuse its array while the write waits for the WAL.
+    vector: new Float32Array(point.vector),
     metadataJson,
     metadata: metadataJson === undefined ? undefined : JSON.parse(metadataJson),
   };
