@@ -108,6 +108,48 @@ Deno.test("socket: writes survive a restart on the same data directory; auth ove
   }
 });
 
+Deno.test("socket: SIGTERM lets a request in flight finish before exiting 0", async () => {
+  const server = await startServer();
+  try {
+    const created = await post(`${server.baseUrl}/api/v1/collections`, {
+      name: "inflight",
+      dimension: 2,
+      metric: "l2",
+    });
+    assert.equal(created.status, 201);
+    await created.body?.cancel();
+    const encoder = new TextEncoder();
+    const { promise: firstHalfSent, resolve: sentFirstHalf } = Promise.withResolvers<void>();
+    const { promise: sendRest, resolve: releaseRest } = Promise.withResolvers<void>();
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(encoder.encode('{"id":"late","vec'));
+        sentFirstHalf();
+        await sendRest;
+        controller.enqueue(encoder.encode('tor":[1,2]}'));
+        controller.close();
+      },
+    });
+    const pending = fetch(`${server.baseUrl}/api/v1/collections/inflight/vectors`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    await firstHalfSent;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    server.kill("SIGTERM");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    releaseRest();
+    const response = await pending;
+    assert.equal(response.status, 200, await response.clone().text());
+    assert.equal((await response.json()).upserted, 1);
+  } finally {
+    const { status, killed } = await server.stop();
+    assert.equal(killed, false, server.log());
+    assert.equal(status.code, 0, server.log());
+  }
+});
+
 Deno.test("cli: --version, --help, and configuration errors exit 2", async () => {
   const run = async (...args: string[]) => {
     const output = await new Deno.Command(`${ROOT}node_modules/.bin/deno`, {
