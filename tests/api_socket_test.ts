@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { startServer } from "./support/server_process.ts";
+import { freePort, startServer } from "./support/server_process.ts";
 import { randomVector, seededRandom, testSeed } from "./support/seeded_random.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -150,7 +150,7 @@ Deno.test("socket: SIGTERM lets a request in flight finish before exiting 0", as
   }
 });
 
-Deno.test("cli: --version, --help, and configuration errors exit 2", async () => {
+Deno.test("cli: --version, --help; configuration errors exit 2, an engine that cannot open exits 1", async () => {
   const run = async (...args: string[]) => {
     const output = await new Deno.Command(`${ROOT}node_modules/.bin/deno`, {
       args: ["run", "-A", `${ROOT}src/main.ts`, ...args],
@@ -177,4 +177,15 @@ Deno.test("cli: --version, --help, and configuration errors exit 2", async () =>
   const badCommand = await run("frobnicate");
   assert.equal(badCommand.code, 2);
   assert.match(badCommand.stderr, /unknown command "frobnicate"/);
+
+  // An engine that cannot open (the data directory is a regular file) stops the server with 1.
+  const notADirectory = await Deno.makeTempFile({ prefix: "akidb-not-a-dir-" });
+  try {
+    const port = String(freePort());
+    const broken = await run("serve", "--port", port, "--data-dir", notADirectory);
+    assert.equal(broken.code, 1, broken.stderr);
+    assert.match(broken.stderr, /"msg":"cannot start the engine"/);
+  } finally {
+    await Deno.remove(notADirectory);
+  }
 });
