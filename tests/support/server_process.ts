@@ -38,8 +38,8 @@ export interface ServerProcess {
   /** Resolves with the exit status once the process has exited. */
   readonly exited: Promise<Deno.CommandStatus>;
   /**
-   * Sends SIGTERM and waits up to `timeoutMs` for the exit; SIGKILLs it after
-   * that. Removes a temporary data directory.
+   * Sends SIGTERM (unless one was sent already) and waits up to `timeoutMs`
+   * for the exit; SIGKILLs it after that. Removes a temporary data directory.
    */
   stop(
     timeoutMs?: number,
@@ -100,8 +100,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   let hasExited = false;
   void exited.then(() => hasExited = true);
   const baseUrl = `http://127.0.0.1:${port}`;
+  let terminated = false;
   const kill = (signal: Deno.Signal) => {
     if (hasExited) return;
+    if (signal === "SIGTERM") terminated = true;
     try {
       child.kill(signal);
     } catch {
@@ -118,7 +120,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     exited,
     async stop(timeoutMs = 15_000) {
       const startMs = performance.now();
-      kill("SIGTERM");
+      // A second SIGTERM would cut a graceful shutdown short (the server exits 1 on it).
+      if (!terminated) kill("SIGTERM");
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timedOut = new Promise<"timeout">((resolve) => {
         timer = setTimeout(() => resolve("timeout"), timeoutMs);
