@@ -19,12 +19,12 @@ Deno.test("engine: indexing a large batch leaves the event loop responsive", asy
     await engine.upsert("c", points);
     const collection = engine.collection("c");
     assert.ok(collection.pendingIndexCount > 0);
-    let gapMsMax = 0;
+    const gapsMs: number[] = [];
     let last = performance.now();
     let ticking = true;
     const tick = () => {
       const now = performance.now();
-      gapMsMax = Math.max(gapMsMax, now - last);
+      gapsMs.push(now - last);
       last = now;
       if (ticking) setTimeout(tick, 0);
     };
@@ -34,8 +34,12 @@ Deno.test("engine: indexing a large batch leaves the event loop responsive", asy
     ticking = false;
     const drainMs = performance.now() - startedAtMs;
     assert.equal(collection.pendingIndexCount, 0);
-    // Slices are ≤ 5 ms of work; allow generous slack for a noisy VM.
-    assert.ok(gapMsMax < 60, `event loop blocked ${gapMsMax.toFixed(1)} ms (drain ${drainMs} ms)`);
+    // Slices are ≤ 5 ms of work. A shared VM deschedules the process now and then, so judge
+    // the 95th percentile of the gaps between timer ticks rather than the worst one.
+    gapsMs.sort((a, b) => a - b);
+    const p95Ms = gapsMs[Math.floor(gapsMs.length * 0.95)] ?? 0;
+    assert.ok(gapsMs.length > 20, `only ${gapsMs.length} ticks in ${drainMs.toFixed(0)} ms`);
+    assert.ok(p95Ms < 25, `event loop gaps p95 ${p95Ms.toFixed(1)} ms (drain ${drainMs} ms)`);
     const [hit] = await engine.search("c", { vector: points[123]!.vector, k: 1, efSearch: 200 });
     assert.equal(hit?.id, 123);
     await engine.close();
