@@ -11,7 +11,13 @@ import { formatPointId, type PointId, scoreOf, validatePointId } from "../index/
 import type { Kernel } from "../kernel/mod.ts";
 import { LIMITS } from "../limits.ts";
 import { type FileIO, joinPath } from "../storage/file_io.ts";
-import { RecordType, type SyncMode, type WalRecord, WalWriter } from "../storage/wal/mod.ts";
+import {
+  RecordType,
+  type SyncMode,
+  type WalObserver,
+  type WalRecord,
+  WalWriter,
+} from "../storage/wal/mod.ts";
 import type { CollectionRow } from "./catalog.ts";
 import type { PointInput, PointRecord, SearchRequest, SearchResult } from "./engine_types.ts";
 import { compileFilter } from "./filter.ts";
@@ -29,6 +35,8 @@ export interface CollectionWalOptions {
   readonly syncMode: SyncMode;
   readonly segmentSizeBytes: number;
   readonly queueBytesMax: number;
+  /** WAL timing hooks (metrics), shared by every collection. */
+  readonly observer?: WalObserver | undefined;
 }
 
 const GROUP_BYTES_MAX = 4 * 1024 * 1024;
@@ -88,6 +96,7 @@ export class Collection {
       segmentSizeBytes: walOptions.segmentSizeBytes,
       queueBytesMax: walOptions.queueBytesMax,
       groupBytesMax: Math.min(GROUP_BYTES_MAX, walOptions.queueBytesMax),
+      ...(walOptions.observer === undefined ? {} : { observer: walOptions.observer }),
       replayAfterLsn: 0,
       onRecord: (record) => collection.#replay(record),
     });

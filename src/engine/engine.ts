@@ -13,6 +13,7 @@ import type { PointId } from "../index/mod.ts";
 import { LIMITS } from "../limits.ts";
 import type { Logger } from "../obs/logger.ts";
 import { type FileIO, joinPath } from "../storage/file_io.ts";
+import type { WalObserver } from "../storage/wal/mod.ts";
 import { Catalog, type CollectionRow } from "./catalog.ts";
 import { Collection, collectionDir, type CollectionWalOptions } from "./collection.ts";
 import type {
@@ -41,6 +42,8 @@ export interface EngineParts {
   readonly logger: Logger;
   readonly io: FileIO;
   readonly catalog: Catalog;
+  /** WAL timing hooks for metrics (`akidb_wal_append_duration_seconds`, …). */
+  readonly walObserver?: WalObserver | undefined;
 }
 
 /** The {@linkcode Engine} implementation; build it with `createEngine`. */
@@ -66,6 +69,7 @@ export class AkiEngine implements Engine {
       syncMode: wal.syncMode,
       segmentSizeBytes: wal.segmentSizeBytes,
       queueBytesMax: wal.maxPendingBytes,
+      observer: parts.walObserver,
     };
   }
 

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { randomVector, seededRandom, testSeed } from "../../tests/support/seeded_random.ts";
-import { openEngine, withDataDir } from "./_engine_test_support.ts";
+import { openEngine, testKernel, withDataDir } from "./_engine_test_support.ts";
+import { loadConfig } from "../config/mod.ts";
+import { createLogger } from "../obs/logger.ts";
+import { createEngine } from "./mod.ts";
 import type { PointInput } from "./mod.ts";
 
 const v = (...values: number[]) => new Float32Array(values);
@@ -214,6 +217,23 @@ Deno.test("engine: concurrent writes to one id apply in LSN order", async () => 
     const last = results.reduce((a, b) => (a.lsn > b.lsn ? a : b));
     assert.equal(last.lsn, 50);
     assert.deepEqual(engine.getPoint("c", "x")?.vector, v(49));
+    await engine.close();
+  });
+});
+
+Deno.test("engine: the WAL observer sees every acknowledged append", async () => {
+  await withDataDir(async (dataDir) => {
+    const appends: number[] = [];
+    const engine = await createEngine({
+      config: loadConfig(["--data-dir", dataDir], {}),
+      kernel: await testKernel(),
+      logger: createLogger({ level: "error", sink: () => {} }),
+      walObserver: { onAppend: (_seconds, bytes) => void appends.push(bytes), onFsync: () => {} },
+    });
+    await engine.createCollection({ name: "c", dimension: 2, metric: "l2" });
+    await engine.upsert("c", [{ id: 1, vector: v(1, 2) }]);
+    await engine.deletePoint("c", 1);
+    assert.equal(appends.length, 2);
     await engine.close();
   });
 });

@@ -33,6 +33,7 @@ import type { Kernel } from "../kernel/mod.ts";
 import type { Logger } from "../obs/logger.ts";
 import { DiskFileIO } from "../storage/disk_file_io.ts";
 import { type FileIO, joinPath, parentPath } from "../storage/file_io.ts";
+import type { WalObserver } from "../storage/wal/mod.ts";
 import { Catalog } from "./catalog.ts";
 import { AkiEngine } from "./engine.ts";
 
@@ -56,6 +57,8 @@ export interface CreateEngineOptions {
    * turns true later; collections still recovering answer with a `CapacityError`.
    */
   readonly awaitRecovery?: boolean;
+  /** WAL timing hooks, for the metrics module; default none. */
+  readonly walObserver?: WalObserver;
 }
 
 /**
@@ -81,6 +84,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<AkiEng
     logger: logger.child({ component: "engine" }),
     io,
     catalog,
+    walObserver: options.walObserver,
   });
   try {
     await engine.start();
