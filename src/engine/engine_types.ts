@@ -62,7 +62,10 @@ export interface PointRecord {
 /** One filter condition (DESIGN.md): match a value, any of values, or a numeric range. */
 export type FilterCondition =
   | { readonly key: string; readonly match: string | number | boolean }
-  | { readonly key: string; readonly match: { readonly any: readonly (string | number | boolean)[] } }
+  | {
+    readonly key: string;
+    readonly match: { readonly any: readonly (string | number | boolean)[] };
+  }
   | {
     readonly key: string;
     readonly range: {
