@@ -177,6 +177,27 @@ function checkRecovered(
   return { live, problems };
 }
 
+/**
+ * The LSN recovery reached (from the server's "recovered collection" log line,
+ * when it writes one) covers every acknowledged write and goes past it by at
+ * most the writes in flight: LSNs are contiguous and only writes take one.
+ */
+function checkRecoveredLsn(recorded: readonly RecordedOp[], log: string): string[] {
+  const line = log.split("\n").find((l) => l.includes('"recovered collection"'));
+  if (line === undefined) return [];
+  const recoveredLsn = (JSON.parse(line) as { lsn?: unknown }).lsn;
+  if (typeof recoveredLsn !== "number") return [];
+  let ackedLsnMax = 0;
+  for (const { outcome } of recorded) {
+    if (outcome.kind === "acked") ackedLsnMax = Math.max(ackedLsnMax, outcome.lsn);
+  }
+  const inFlight = recorded.filter((r) => r.outcome.kind === "unknown").length;
+  if (recoveredLsn >= ackedLsnMax && recoveredLsn <= ackedLsnMax + inFlight) return [];
+  return [
+    `recovered up to LSN ${recoveredLsn}, expected ${ackedLsnMax}..${ackedLsnMax + inFlight}`,
+  ];
+}
+
 /** Search answers k results of live points, best first; a stored vector finds its own point. */
 async function checkSearch(
   base: string,
@@ -292,6 +313,7 @@ async function runTrial(trial: number, trialSeed: number): Promise<string> {
     const summary = `${shape.metric} dim=${shape.dimension} ids=${shape.ids.length} ` +
       `writers=${writerCount} kill@${killDelayMs}ms: ${acked} acked, ${inFlight} in flight, ` +
       `${live} live after restart`;
+    problems.push(...checkRecoveredLsn(recorded, second.log()));
     if (problems.length > 0) {
       throw new Error(
         `Recovery lost or invented data (${problems.length} problems; ${summary}):\n  ` +
