@@ -6,6 +6,13 @@
  */
 
 import { runAnnBenchmark, USAGE as ANN_USAGE } from "./ann.ts";
+import { runHttpSearchBenchmark, USAGE as HTTP_SEARCH_USAGE } from "./http_search.ts";
+import { runIngestBenchmark, USAGE as INGEST_USAGE } from "./ingest.ts";
+import {
+  runSearchUnderIngestBenchmark,
+  USAGE as SEARCH_UNDER_INGEST_USAGE,
+} from "./search_under_ingest.ts";
+import { runStartupBenchmark, USAGE as STARTUP_USAGE } from "./startup.ts";
 
 /** A runnable benchmark. */
 interface Benchmark {
@@ -25,6 +32,29 @@ const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
     usage: ANN_USAGE,
     run: runAnnBenchmark,
   },
+  "http-search": {
+    description: "search over HTTP on a loaded server: ef for recall@10 ≥ 0.95, saturation " +
+      "req/s, open-loop p50/p95/p99, ratio to in-process HnswIndex (bench/http_search.ts)",
+    usage: HTTP_SEARCH_USAGE,
+    run: runHttpSearchBenchmark,
+  },
+  ingest: {
+    description: "durable ingest over HTTP (1000-point batches, wal sync always) vs LanceDB " +
+      "table.add under Node (bench/ingest.ts)",
+    usage: INGEST_USAGE,
+    run: runIngestBenchmark,
+  },
+  startup: {
+    description: "start → /ready after 1M points in the WAL; WAL decode vs HNSW insert " +
+      "(bench/startup.ts)",
+    usage: STARTUP_USAGE,
+    run: runStartupBenchmark,
+  },
+  "search-under-ingest": {
+    description: "open-loop search p99 idle vs during batch ingest (bench/search_under_ingest.ts)",
+    usage: SEARCH_UNDER_INGEST_USAGE,
+    run: runSearchUnderIngestBenchmark,
+  },
 };
 
 /** Arguments used when `deno task bench` gets none. */
@@ -33,7 +63,7 @@ const DEFAULT_ARGS = ["ann", "--dataset", "siftsmall"];
 function printList(): void {
   console.log("benchmarks (deno task bench <name> [flags]):");
   for (const [name, benchmark] of Object.entries(BENCHMARKS)) {
-    console.log(`  ${name.padEnd(6)} ${benchmark.description}`);
+    console.log(`  ${name.padEnd(19)} ${benchmark.description}`);
   }
 }
 

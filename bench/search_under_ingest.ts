@@ -1,0 +1,176 @@
+/**
+ * Search latency under ingest: one server holding the first `--preload` rows of a shared data set
+ * (loaded over HTTP and fully indexed), an open-loop search stream at `--rate` req/s measured
+ * idle, then again while `--ingest-clients` clients upsert 1,000-point batches of new points as
+ * fast as the server acknowledges them (wal sync `always`). New points enter the exact tail and
+ * are linked into the graph by the background task on the same event loop, so both the growing
+ * tail scan and the indexing slices show up in the search latency.
+ *
+ * ```sh
+ * node_modules/.bin/deno run -A bench/search_under_ingest.ts [--dataset glove-100-tail]
+ *   [--preload 100000] [--rate 100] [--seconds 20] [--ef 256] [--ingest-clients 2]
+ *   [--out bench/results/search-under-ingest.json]
+ * ```
+ *
+ * @module
+ */
+
+import { readDataset, sharedDataPath } from "../tests/support/dataset.ts";
+import { searchBody, upsertBody } from "./lib/akidb_client.ts";
+import { loadVectors, startBenchServer } from "./lib/bench_server.ts";
+import { round3 } from "./lib/latency.ts";
+import { openLoop, type OpenLoopResult } from "./lib/load.ts";
+import { waitCpuIdle } from "./lib/process_stats.ts";
+import { intFlag, machineInfo, parseFlags, printTable, writeResults } from "./lib/report.ts";
+
+const K = 10;
+const BATCH = 1000;
+const COLLECTION = "mixed";
+
+/** Command-line synopsis. */
+export const USAGE = `usage: deno run -A bench/search_under_ingest.ts [--dataset glove-100-tail]
+  [--preload 100000] [--rate 100] [--seconds 20] [--ef 256] [--ingest-clients 2] [--out file.json]`;
+
+const FLAGS = ["dataset", "preload", "rate", "seconds", "ef", "ingest-clients", "out"];
+
+/**
+ * Runs the search-under-ingest benchmark.
+ *
+ * @param args Flags as in {@linkcode USAGE}.
+ * @returns The results (also written to `--out`).
+ */
+export async function runSearchUnderIngestBenchmark(
+  args: readonly string[],
+): Promise<Record<string, unknown>> {
+  const flags = parseFlags(args, FLAGS);
+  const name = flags.get("dataset") ?? "glove-100-tail";
+  const rate = intFlag(flags, "rate", 100);
+  const seconds = intFlag(flags, "seconds", 20);
+  const ef = intFlag(flags, "ef", 256);
+  const ingestClients = intFlag(flags, "ingest-clients", 2);
+  const out = flags.get("out") ?? "bench/results/search-under-ingest.json";
+  const dataset = await readDataset(sharedDataPath(name));
+  const preload = Math.min(intFlag(flags, "preload", 100_000), dataset.count - BATCH);
+  const dim = dataset.dim;
+  console.log(
+    `search_under_ingest: ${name}, ${preload} preloaded, search ${rate} req/s open loop ` +
+      `(ef ${ef}, k ${K}) for ${seconds} s idle and under ingest by ${ingestClients} clients; ` +
+      `client and server share ${navigator.hardwareConcurrency} cores`,
+  );
+  const { server, client } = await startBenchServer();
+  try {
+    await client.createCollection({ name: COLLECTION, dimension: dim, metric: dataset.metric });
+    const loadSeconds = await loadVectors(
+      client,
+      COLLECTION,
+      dataset.base.subarray(0, preload * dim),
+      dim,
+      BATCH,
+      2,
+    );
+    const idleMs = await waitCpuIdle(server.pid, 1_800_000);
+    console.log(
+      `preloaded in ${loadSeconds.toFixed(1)} s, indexed ${(idleMs / 1000).toFixed(1)} s later`,
+    );
+    const bodies = Array.from(
+      { length: dataset.queryCount },
+      (_, q) => searchBody(dataset.query(q), K, ef),
+    );
+    const search = async (i: number) => {
+      await client.searchBody(COLLECTION, bodies[i % bodies.length]!);
+    };
+    await openLoop(rate, 2000, search); // warm-up
+    const idle = await openLoop(rate, seconds * 1000, search);
+    console.log(`  idle: p99 ${idle.latency.p99Ms} ms`);
+
+    // Ingest the rows after the preload, as new ids, cycling, until the search window ends.
+    const rows = dataset.count - preload;
+    let batchIndex = 0;
+    let ingested = 0;
+    let stop = false;
+    const ingestStarted = performance.now();
+    const ingest = Promise.all(Array.from({ length: ingestClients }, async () => {
+      while (!stop) {
+        const first = (batchIndex * BATCH) % (rows - BATCH);
+        const id = dataset.count + batchIndex * BATCH;
+        batchIndex += 1;
+        const vectors = dataset.base.subarray(
+          (preload + first) * dim,
+          (preload + first + BATCH) * dim,
+        );
+        await client.upsertBody(COLLECTION, upsertBody(vectors, dim, id));
+        ingested += BATCH;
+      }
+    }));
+    const busy = await openLoop(rate, seconds * 1000, search);
+    stop = true;
+    await ingest;
+    const ingestSeconds = (performance.now() - ingestStarted) / 1000;
+    console.log(
+      `  under ingest: p99 ${busy.latency.p99Ms} ms, ${
+        Math.round(ingested / ingestSeconds)
+      } vectors/s`,
+    );
+    const ratio = busy.latency.p99Ms / idle.latency.p99Ms;
+    const row = (label: string, r: OpenLoopResult) => [
+      label,
+      String(r.achievedPerSecond),
+      String(r.latency.p50Ms),
+      String(r.latency.p95Ms),
+      String(r.latency.p99Ms),
+      String(r.latency.maxMs),
+      `${r.errors}/${r.dropped}`,
+    ];
+    printTable([
+      "search, open loop",
+      "req/s",
+      "p50 ms",
+      "p95 ms",
+      "p99 ms",
+      "max ms",
+      "errors/dropped",
+    ], [
+      row("idle", idle),
+      row(`under ingest (${Math.round(ingested / ingestSeconds)} vectors/s)`, busy),
+    ]);
+    console.log(`p99 under ingest / idle = ${ratio.toFixed(2)} (target ≤ 3)`);
+    const report = {
+      benchmark: "search_under_ingest",
+      dataset: name,
+      dim,
+      metric: dataset.metric,
+      preloaded: preload,
+      ef,
+      k: K,
+      rate_per_second: rate,
+      seconds,
+      idle,
+      under_ingest: busy,
+      ingest: {
+        clients: ingestClients,
+        batch_points: BATCH,
+        wal_sync_mode: "always",
+        points: ingested,
+        seconds: round3(ingestSeconds),
+        vectors_per_second: Math.round(ingested / ingestSeconds),
+      },
+      p99_ratio_under_ingest_over_idle: round3(ratio),
+      machine: machineInfo(),
+      date: new Date().toISOString(),
+    };
+    await writeResults(out, report);
+    return report;
+  } finally {
+    await server.stop(5_000);
+  }
+}
+
+if (import.meta.main) {
+  try {
+    await runSearchUnderIngestBenchmark(Deno.args);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    if (error instanceof TypeError) console.error(USAGE);
+    Deno.exit(1);
+  }
+}
