@@ -19,6 +19,7 @@ import { loadKernel, WasmDistanceKernel } from "../src/kernel/mod.ts";
 import {
   describe,
   expectations,
+  type FoundPoint,
   matches,
   nextOp,
   type Outcome,
@@ -26,6 +27,8 @@ import {
   pointIdPool,
   type PointState,
   type RecordedOp,
+  sameVector,
+  tornBatches,
   type WorkloadShape,
 } from "./support/crash_workload.ts";
 import { randomVector, seededRandom, testSeed } from "./support/seeded_random.ts";
@@ -45,8 +48,6 @@ const normalize = (vector: Float32Array): Float32Array => {
   assert.ok(unit !== undefined, "random vectors are never zero");
   return unit;
 };
-
-type Found = { vector: number[]; metadata: unknown } | null;
 
 function pointUrl(base: string, id: PointId): string {
   return `${base}/vectors/${encodeURIComponent(String(id))}`;
@@ -95,15 +96,17 @@ async function runWriter(
     const url = op.kind === "delete" ? pointUrl(base, op.id) : `${base}/vectors`;
     let response: Response;
     let text: string;
+    const sentAtMs = performance.now();
     try {
       response = await call(url, op.kind === "delete" ? "DELETE" : "POST", body);
       text = await response.text();
     } catch (error) {
       // Only the kill may cut a request off; its write may or may not be durable.
       if (!kill.sent) throw new Error(`Writer ${writer} failed before the kill`, { cause: error });
-      recorded.push({ op, outcome: { kind: "unknown" } });
+      recorded.push({ op, outcome: { kind: "unknown" }, sentAtMs });
       break;
     }
+    const answeredAtMs = performance.now();
     let outcome: Outcome;
     if (response.status === 200) {
       const answer = JSON.parse(text);
@@ -116,14 +119,14 @@ async function runWriter(
     } else {
       throw new Error(`Writer ${writer}: ${op.kind} answered ${response.status}: ${text}`);
     }
-    recorded.push({ op, outcome });
+    recorded.push({ op, outcome, sentAtMs, answeredAtMs });
   }
   return recorded;
 }
 
 /** Reads every id of the pool back: GET answers 200 with the point or 404. */
-async function readAll(base: string, ids: readonly PointId[]): Promise<Map<PointId, Found>> {
-  const found = new Map<PointId, Found>();
+async function readAll(base: string, ids: readonly PointId[]): Promise<Map<PointId, FoundPoint>> {
+  const found = new Map<PointId, FoundPoint>();
   let next = 0;
   const reader = async () => {
     while (next < ids.length) {
@@ -146,7 +149,7 @@ async function readAll(base: string, ids: readonly PointId[]): Promise<Map<Point
 /** Every acknowledged write survived, nothing else appeared; returns the live count. */
 function checkRecovered(
   recorded: readonly RecordedOp[],
-  found: Map<PointId, Found>,
+  found: Map<PointId, FoundPoint>,
   vectorCount: number,
 ): { live: number; problems: string[] } {
   const problems: string[] = [];
@@ -203,7 +206,7 @@ async function checkSearch(
   base: string,
   shape: WorkloadShape,
   random: () => number,
-  found: Map<PointId, Found>,
+  found: Map<PointId, FoundPoint>,
 ): Promise<void> {
   const present = [...found].filter(([, got]) => got !== null) as [PointId, { vector: number[] }][];
   if (present.length === 0) return;
@@ -313,6 +316,7 @@ async function runTrial(trial: number, trialSeed: number): Promise<string> {
     const summary = `${shape.metric} dim=${shape.dimension} ids=${shape.ids.length} ` +
       `writers=${writerCount} kill@${killDelayMs}ms: ${acked} acked, ${inFlight} in flight, ` +
       `${live} live after restart`;
+    problems.push(...tornBatches(recorded, found));
     problems.push(...checkRecoveredLsn(recorded, second.log()));
     if (problems.length > 0) {
       throw new Error(
@@ -352,4 +356,54 @@ Deno.test("crash: SIGKILL during concurrent HTTP writes loses no acknowledged wr
     });
   }
   console.log(`crash test: ${TRIAL_COUNT} trials in ${Math.round(performance.now() - startMs)} ms`);
+});
+
+Deno.test("crash oracle: LSN order, in-flight writes, torn batches, float32 bits", () => {
+  const v = (...values: number[]) => Float32Array.from(values);
+  const upsert = (id: PointId, x: number, writer = 0) => ({
+    kind: "upsert" as const,
+    writer,
+    single: true,
+    points: [{ id, state: { vector: v(x, 1), metadata: { x } } }],
+  });
+  const got = (x: number) => ({ vector: [x, 1], metadata: { x } });
+  // Answers arrive out of LSN order: the higher LSN wins.
+  const recorded: RecordedOp[] = [
+    { op: upsert("a", 2), outcome: { kind: "acked", lsn: 3 }, sentAtMs: 0, answeredAtMs: 2 },
+    { op: upsert("a", 1), outcome: { kind: "acked", lsn: 2 }, sentAtMs: 0, answeredAtMs: 3 },
+    { op: { kind: "delete", writer: 1, id: "b" }, outcome: { kind: "unknown" }, sentAtMs: 4 },
+  ];
+  const expected = expectations(recorded);
+  assert.ok(matches(expected.get("a")!.acked, got(2)));
+  assert.ok(!matches(expected.get("a")!.acked, got(1)));
+  assert.deepEqual(expected.get("b"), { acked: null, inFlight: [null] });
+
+  const batch: RecordedOp = {
+    op: {
+      kind: "upsert",
+      writer: 0,
+      single: false,
+      points: [...upsert("c", 5).points, ...upsert("d", 6).points],
+    },
+    outcome: { kind: "unknown" },
+    sentAtMs: 10,
+  };
+  const found = new Map<PointId, FoundPoint>([["c", got(5)], ["d", null]]);
+  assert.equal(tornBatches([batch], found).length, 1, "half a batch is torn");
+  const deleteD = (answeredAtMs: number): RecordedOp => ({
+    op: { kind: "delete", writer: 1, id: "d" },
+    outcome: { kind: "acked", lsn: 9 },
+    sentAtMs: 5,
+    answeredAtMs,
+  });
+  assert.deepEqual(tornBatches([batch, deleteD(11)], found), [], "a later delete explains it");
+  assert.equal(tornBatches([batch, deleteD(9)], found).length, 1, "an earlier one does not");
+
+  const one = Math.fround(0.1);
+  const next = new Float32Array(
+    new Uint32Array([new Uint32Array(v(one).buffer)[0]! + 1]).buffer,
+  )[0]!;
+  assert.ok(sameVector(v(one, -0), [one, 0]), "JSON writes -0 as 0");
+  assert.ok(!sameVector(v(one), [next]), "one ULP apart");
+  assert.ok(sameVector(v(one), [0.1]), "0.1 names the float32 nearest to it");
 });

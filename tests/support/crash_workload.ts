@@ -43,7 +43,14 @@ export type Outcome =
 export interface RecordedOp {
   readonly op: WriteOp;
   readonly outcome: Outcome;
+  /** `performance.now()` when the request was sent. */
+  readonly sentAtMs: number;
+  /** `performance.now()` when the answer arrived; undefined when in flight at the kill. */
+  readonly answeredAtMs?: number;
 }
+
+/** A point as GET returned it; `null` for 404. */
+export type FoundPoint = { readonly vector: number[]; readonly metadata: unknown } | null;
 
 /** What the workload looks like for one trial. */
 export interface WorkloadShape {
@@ -188,8 +195,48 @@ export function expectations(recorded: readonly RecordedOp[]): Map<PointId, Expe
 }
 
 /**
- * Whether a vector read back equals the stored one bit for bit (±0 aside:
- * JSON writes −0 as 0).
+ * A batch is one WAL record, so a batch in flight at the kill is all or
+ * nothing: when recovery shows some of its points, each other point must show
+ * it too, unless a write that may have come after the batch (any write on that
+ * id not answered before the batch was sent) replaced it.
+ *
+ * @param recorded every writer's operations
+ * @param found every id's point after recovery
+ * @returns one message per torn batch
+ */
+export function tornBatches(
+  recorded: readonly RecordedOp[],
+  found: ReadonlyMap<PointId, FoundPoint>,
+): string[] {
+  const problems: string[] = [];
+  for (const batch of recorded) {
+    const { op } = batch;
+    if (batch.outcome.kind !== "unknown" || op.kind !== "upsert" || op.points.length < 2) continue;
+    const shown = op.points.filter((p) => matches(p.state, found.get(p.id) ?? null));
+    if (shown.length === 0 || shown.length === op.points.length) continue;
+    const mayFollow = (id: PointId) =>
+      recorded.some((other) =>
+        other !== batch && other.outcome.kind !== "absent" && touches(other.op, id) &&
+        !(other.answeredAtMs !== undefined && other.answeredAtMs < batch.sentAtMs)
+      );
+    const missing = op.points.filter((p) => !shown.includes(p) && !mayFollow(p.id));
+    if (missing.length === 0) continue;
+    problems.push(
+      `batch of writer ${op.writer} in flight is torn: ${shown.length} of ${op.points.length} ` +
+        `points recovered, not ${missing.map((p) => JSON.stringify(p.id)).join(", ")}`,
+    );
+  }
+  return problems;
+}
+
+function touches(op: WriteOp, id: PointId): boolean {
+  return op.kind === "delete" ? op.id === id : op.points.some((p) => p.id === id);
+}
+
+/**
+ * Whether a vector read back equals the stored one bit for bit once each
+ * number is rounded to float32 (so a server may print the shortest float32
+ * or the exact float64 form), ±0 aside: JSON writes −0 as 0.
  *
  * @param expected the float32 vector the server must hold
  * @param actual the JSON numbers read back
@@ -202,7 +249,6 @@ export function sameVector(expected: Float32Array, actual: readonly number[]): b
   const b = new Uint32Array(got.buffer);
   for (let i = 0; i < a.length; i++) {
     if (a[i] !== b[i] && !(expected[i] === 0 && got[i] === 0)) return false;
-    if (actual[i] !== got[i]) return false; // not a float32 value at all
   }
   return true;
 }
@@ -214,10 +260,7 @@ export function sameVector(expected: Float32Array, actual: readonly number[]): b
  * @param found what GET returned (`null`: 404)
  * @returns true when equal
  */
-export function matches(
-  expected: PointState | null,
-  found: { vector: number[]; metadata: unknown } | null,
-): boolean {
+export function matches(expected: PointState | null, found: FoundPoint): boolean {
   if (expected === null || found === null) return expected === found;
   return sameVector(expected.vector, found.vector) &&
     JSON.stringify(canonical(expected.metadata)) === JSON.stringify(canonical(found.metadata));
