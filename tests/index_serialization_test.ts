@@ -60,3 +60,42 @@ Deno.test("damaged bytes are refused with CorruptionError", () => {
   badMagic[0] = 0;
   assert.throws(() => HnswIndex.load(kernel, badMagic), CorruptionError);
 });
+
+Deno.test("graph + live rows restore the index without rebuilding, tombstones included", () => {
+  const seed = testSeed("graph round trip");
+  const random = seededRandom(seed);
+  const index = new HnswIndex(kernel, { dimension: 10, metric: "cosine", segmentSlotsMax: 900 });
+  for (let i = 0; i < 2500; i++) index.upsert(i % 2 ? `p${i}` : i, randomVector(random, 10));
+  for (let i = 0; i < 2500; i += 5) index.delete(i % 2 ? `p${i}` : i);
+  const graph = index.exportGraph();
+  const rows = [...index.entries()];
+  const loaded = HnswIndex.loadGraph(kernel, graph, {
+    count: rows.length,
+    id: (row) => rows[row]![0],
+    vector: (row) => rows[row]![1],
+  });
+  assert.equal(loaded.size, index.size);
+  assert.equal(loaded.deletedCount, index.deletedCount);
+  assert.deepEqual(loaded.serialize(), index.serialize(), `SEED=${seed}`);
+  assert.deepEqual(checkIntegrity(loaded).problems, []);
+  // The live vectors (10 floats each) are not in it.
+  assert.ok(graph.byteLength < index.serialize().byteLength - rows.length * 40);
+});
+
+Deno.test("a graph refuses rows that do not match it", () => {
+  const index = new HnswIndex(kernel, { dimension: 4, metric: "l2" });
+  for (let i = 0; i < 30; i++) index.upsert(i, new Float32Array([i, 0, 0, 1]));
+  const graph = index.exportGraph();
+  const rows = [...index.entries()];
+  const source = (count: number, dimension = 4) => ({
+    count,
+    id: (row: number) => rows[row]![0],
+    vector: (row: number) => rows[row]![1].subarray(0, dimension),
+  });
+  assert.throws(() => HnswIndex.loadGraph(kernel, graph, source(29)), CorruptionError);
+  assert.throws(() => HnswIndex.loadGraph(kernel, graph, source(30, 3)), CorruptionError);
+  assert.throws(() => HnswIndex.loadGraph(kernel, graph.slice(0, -1), source(30)), CorruptionError);
+  const empty = new HnswIndex(kernel, { dimension: 4, metric: "l2" });
+  const restored = HnswIndex.loadGraph(kernel, empty.exportGraph(), source(0));
+  assert.equal(restored.size, 0);
+});

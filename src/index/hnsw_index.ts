@@ -6,6 +6,7 @@
 
 import type { Kernel } from "../kernel/mod.ts";
 import { decodeIndex } from "./index_codec.ts";
+import { decodeGraph, type GraphRows } from "./graph_codec.ts";
 import { type IndexOptions, resolveParams, VectorIndex } from "./vector_index.ts";
 
 /**
@@ -44,6 +45,23 @@ export class HnswIndex extends VectorIndex {
    */
   static load(kernel: Kernel, bytes: Uint8Array): HnswIndex {
     const stored = decodeIndex(bytes);
+    const index = new HnswIndex(kernel, stored.params);
+    index.restore(stored);
+    return index;
+  }
+
+  /**
+   * Restores an index from a snapshot's graph and its live rows, without
+   * rebuilding the graph.
+   *
+   * @param kernel the compiled kernel
+   * @param graph what {@linkcode VectorIndex.exportGraph} wrote
+   * @param rows the live points in the order of {@linkcode VectorIndex.entries}
+   * @returns the index, searchable at once
+   * @throws CorruptionError when the graph is damaged or does not match the rows
+   */
+  static loadGraph(kernel: Kernel, graph: Uint8Array, rows: GraphRows): HnswIndex {
+    const stored = decodeGraph(graph, rows);
     const index = new HnswIndex(kernel, stored.params);
     index.restore(stored);
     return index;

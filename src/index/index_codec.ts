@@ -16,6 +16,7 @@ import { CorruptionError } from "../errors.ts";
 import type { SegmentState } from "../kernel/mod.ts";
 import type { PointId } from "./point_id.ts";
 import type { IndexParams } from "./vector_index.ts";
+import { ByteReader, concatBytes, u32Bytes } from "./_bytes.ts";
 
 const MAGIC = "AKIDX001";
 const FORMAT_VERSION = 1;
@@ -64,15 +65,9 @@ export function encodeIndex(params: IndexParams, segments: readonly StoredSegmen
   const header = encoder.encode(
     JSON.stringify({ format: FORMAT_VERSION, params, segments: headers }),
   );
-  const parts: Uint8Array[] = [encoder.encode(MAGIC), u32(header.byteLength), header];
+  const parts: Uint8Array[] = [encoder.encode(MAGIC), u32Bytes(header.byteLength), header];
   segments.forEach(({ state }, i) => parts.push(state.records, state.pool, idBlocks[i]!));
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /**
@@ -83,7 +78,7 @@ export function encodeIndex(params: IndexParams, segments: readonly StoredSegmen
  * @throws CorruptionError when the bytes are not a whole, well-formed index
  */
 export function decodeIndex(bytes: Uint8Array): StoredIndex {
-  const reader = new Reader(bytes);
+  const reader = new ByteReader(bytes, "index");
   if (decoder.decode(reader.take(MAGIC.length)) !== MAGIC) {
     throw new CorruptionError("Cannot load index: bad magic, not an AkiDB index");
   }
@@ -95,11 +90,7 @@ export function decodeIndex(bytes: Uint8Array): StoredIndex {
     const ids = decodeIds(reader.take(idsBytes), counters.count);
     return { state: { ...counters, records, pool }, ids };
   });
-  if (reader.offset !== bytes.byteLength) {
-    throw new CorruptionError(
-      `Cannot load index: ${bytes.byteLength - reader.offset} trailing bytes`,
-    );
-  }
+  reader.expectEnd();
   return { params: header.params, segments };
 }
 
@@ -116,15 +107,8 @@ function parseHeader(text: string): { params: IndexParams; segments: SegmentHead
   return { params: header.params, segments: header.segments };
 }
 
-function u32(value: number): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, value, true);
-  return out;
-}
-
 function encodeIds(ids: readonly (PointId | undefined)[]): Uint8Array {
   const chunks: Uint8Array[] = [];
-  let total = 0;
   for (const id of ids) {
     let chunk: Uint8Array;
     if (id === undefined) {
@@ -141,19 +125,12 @@ function encodeIds(ids: readonly (PointId | undefined)[]): Uint8Array {
       new DataView(chunk.buffer).setFloat64(1, id, true);
     }
     chunks.push(chunk);
-    total += chunk.byteLength;
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 function decodeIds(bytes: Uint8Array, count: number): (PointId | undefined)[] {
-  const reader = new Reader(bytes);
+  const reader = new ByteReader(bytes, "index ids");
   const ids: (PointId | undefined)[] = new Array(count);
   for (let slot = 0; slot < count; slot++) {
     const tag = reader.u8();
@@ -162,54 +139,6 @@ function decodeIds(bytes: Uint8Array, count: number): (PointId | undefined)[] {
     else if (tag === TAG_NUMBER) ids[slot] = reader.f64();
     else throw new CorruptionError(`Cannot load index: slot ${slot} has id tag ${tag}`);
   }
-  if (reader.offset !== bytes.byteLength) {
-    throw new CorruptionError("Cannot load index: id block longer than its slots");
-  }
+  reader.expectEnd();
   return ids;
-}
-
-class Reader {
-  offset = 0;
-  readonly #bytes: Uint8Array;
-  readonly #view: DataView;
-
-  constructor(bytes: Uint8Array) {
-    this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
-  take(length: number): Uint8Array {
-    if (!Number.isInteger(length) || length < 0 || this.offset + length > this.#bytes.byteLength) {
-      throw new CorruptionError(
-        `Cannot load index: needs ${length} bytes at offset ${this.offset}, has ${
-          this.#bytes.byteLength - this.offset
-        }`,
-      );
-    }
-    const out = this.#bytes.subarray(this.offset, this.offset + length);
-    this.offset += length;
-    return out;
-  }
-
-  u8(): number {
-    return this.take(1)[0]!;
-  }
-
-  u16(): number {
-    const at = this.offset;
-    this.take(2);
-    return this.#view.getUint16(at, true);
-  }
-
-  u32(): number {
-    const at = this.offset;
-    this.take(4);
-    return this.#view.getUint32(at, true);
-  }
-
-  f64(): number {
-    const at = this.offset;
-    this.take(8);
-    return this.#view.getFloat64(at, true);
-  }
 }

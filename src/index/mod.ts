@@ -10,5 +10,6 @@ export { type IndexOptions, type IndexParams, VectorIndex } from "./vector_index
 export type { FilterStrategy, SearchHit, SearchOptions } from "./search_segments.ts";
 export { formatPointId, type PointId, validatePointId } from "./point_id.ts";
 export { checkIntegrity, type IntegrityReport } from "./integrity.ts";
+export type { GraphRows } from "./graph_codec.ts";
 export { ScalarDistanceKernel } from "./scalar_distance_kernel.ts";
 export { cosineDistance, distance, dot, l2Squared, scoreOf } from "./metric_functions.ts";

@@ -14,6 +14,7 @@ import { checkDimension, checkInteger, checkMetric, checkVector } from "./vector
 import { type SearchHit, type SearchOptions, searchSegments } from "./search_segments.ts";
 import { CorruptionError } from "../errors.ts";
 import { encodeIndex, type StoredIndex } from "./index_codec.ts";
+import { encodeGraph } from "./graph_codec.ts";
 
 /** Options of a new index. */
 export interface IndexOptions {
@@ -269,6 +270,25 @@ export class VectorIndex {
         state: segment.exportState(),
         ids: this.#slotIds[i]!,
       })),
+    );
+  }
+
+  /**
+   * The graph without the live vectors, for snapshots: the live points go
+   * alongside as rows in {@linkcode entries} order (see `graph_codec.ts`).
+   *
+   * @returns the `graph.bin` bytes
+   */
+  exportGraph(): Uint8Array {
+    const recordBytes = this.#segments[0]?.recordBytes ??
+      new SegmentKernel(this.#kernel, this.segmentParams()).recordBytes;
+    return encodeGraph(
+      this.params,
+      this.#segments.map((segment, i) => ({
+        state: segment.exportState(),
+        ids: this.#slotIds[i]!,
+      })),
+      recordBytes,
     );
   }
 

@@ -1,0 +1,180 @@
+/**
+ * An index split for snapshots: the graph (`graph.bin`) apart from the live
+ * vectors (which a snapshot stores in Parquet, one row per live point), so the
+ * vectors are written once and a restore rebuilds nothing.
+ *
+ * `graph.bin` (little-endian): `"AKGRF001"` · u32 header length · header JSON
+ * (parameters and per-segment counters) · per segment: each slot's record
+ * without its vector (meta, upper-link offset, level-0 links, in-degree) ·
+ * the vectors of its tombstones (navigation still needs them; they have no
+ * row) · the used upper-link pool. Rows follow the live slots segment by
+ * segment, slot by slot — the order of {@linkcode VectorIndex.entries}.
+ *
+ * @module
+ */
+
+import { CorruptionError } from "../errors.ts";
+import type { SegmentState } from "../kernel/mod.ts";
+import type { StoredIndex, StoredSegment } from "./index_codec.ts";
+import type { PointId } from "./point_id.ts";
+import type { IndexParams } from "./vector_index.ts";
+import { ByteReader, concatBytes, u32Bytes } from "./_bytes.ts";
+
+const MAGIC = "AKGRF001";
+const FORMAT_VERSION = 1;
+const DELETED_FLAG = 0x100;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** The live points a graph expects, in row order. */
+export interface GraphRows {
+  readonly count: number;
+  /** Id of row `row`. */
+  id(row: number): PointId;
+  /** Vector of row `row` (`dimension` floats, as the index stored it). */
+  vector(row: number): Float32Array;
+}
+
+type SegmentCounters = Omit<SegmentState, "records" | "pool"> & {
+  liveCount: number;
+  poolBytes: number;
+};
+
+/** Bytes of a stored vector inside a record: the dimension padded to 4 floats. */
+function vectorBytesOf(dimension: number): number {
+  return Math.ceil(dimension / 4) * 16;
+}
+
+function isDeleted(records: Uint8Array, at: number): boolean {
+  return (new DataView(records.buffer, records.byteOffset + at, 4).getUint32(0, true) &
+    DELETED_FLAG) !== 0;
+}
+
+/**
+ * Encodes the graph of an index (its live vectors go elsewhere, in row order).
+ *
+ * @param params the index's parameters
+ * @param segments its segments, as `VectorIndex` exports them
+ * @param recordBytes bytes of one record in these segments
+ * @returns the `graph.bin` bytes
+ */
+export function encodeGraph(
+  params: IndexParams,
+  segments: readonly StoredSegment[],
+  recordBytes: number,
+): Uint8Array {
+  const vectorBytes = vectorBytesOf(params.dimension);
+  const linkBytes = recordBytes - vectorBytes;
+  const parts: Uint8Array[] = [];
+  const counters: SegmentCounters[] = segments.map(({ state }) => {
+    const { records, pool, ...rest } = state;
+    const links = new Uint8Array(state.count * linkBytes);
+    const tombstones: Uint8Array[] = [];
+    for (let slot = 0; slot < state.count; slot++) {
+      const record = slot * recordBytes;
+      links.set(records.subarray(record + vectorBytes, record + recordBytes), slot * linkBytes);
+      if (isDeleted(records, record + vectorBytes)) {
+        tombstones.push(records.subarray(record, record + vectorBytes));
+      }
+    }
+    parts.push(links, ...tombstones, pool);
+    return { ...rest, liveCount: state.count - state.deletedCount, poolBytes: pool.byteLength };
+  });
+  const header = encoder.encode(
+    JSON.stringify({ format: FORMAT_VERSION, params, recordBytes, segments: counters }),
+  );
+  return concatBytes([encoder.encode(MAGIC), u32Bytes(header.byteLength), header, ...parts]);
+}
+
+/**
+ * Decodes a graph and joins it with its rows into a loadable index.
+ *
+ * @param graph the `graph.bin` bytes
+ * @param rows the live points, in row order
+ * @returns what `VectorIndex.restore` takes
+ * @throws CorruptionError when the graph is damaged or does not match the rows
+ */
+export function decodeGraph(graph: Uint8Array, rows: GraphRows): StoredIndex {
+  const reader = new ByteReader(graph, "graph");
+  if (decoder.decode(reader.take(MAGIC.length)) !== MAGIC) {
+    throw new CorruptionError("Cannot load graph: bad magic, not an AkiDB graph");
+  }
+  const header = parseHeader(decoder.decode(reader.take(reader.u32())));
+  const liveTotal = header.segments.reduce((sum, segment) => sum + segment.liveCount, 0);
+  if (liveTotal !== rows.count) {
+    throw new CorruptionError(
+      `Cannot load graph: it has ${liveTotal} live points, rows ${rows.count}`,
+    );
+  }
+  const vectorBytes = vectorBytesOf(header.params.dimension);
+  const linkBytes = header.recordBytes - vectorBytes;
+  let row = 0;
+  const segments = header.segments.map((counters): StoredSegment => {
+    const { liveCount, poolBytes, ...state } = counters;
+    const links = reader.take(state.count * linkBytes);
+    const tombstones = reader.take(state.deletedCount * vectorBytes);
+    const pool = reader.take(poolBytes);
+    const records = new Uint8Array(state.count * header.recordBytes);
+    const ids: (PointId | undefined)[] = new Array(state.count);
+    let tombstone = 0;
+    for (let slot = 0; slot < state.count; slot++) {
+      const record = slot * header.recordBytes;
+      const linkPart = links.subarray(slot * linkBytes, (slot + 1) * linkBytes);
+      records.set(linkPart, record + vectorBytes);
+      if (isDeleted(linkPart, 0)) {
+        records.set(
+          tombstones.subarray(tombstone * vectorBytes, ++tombstone * vectorBytes),
+          record,
+        );
+      } else {
+        const vector = rows.vector(row);
+        checkRowVector(vector, header.params.dimension, row);
+        records.set(new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength), record);
+        ids[slot] = rows.id(row++);
+      }
+    }
+    if (
+      tombstone !== state.deletedCount || ids.filter((id) => id !== undefined).length !== liveCount
+    ) {
+      throw new CorruptionError("Cannot load graph: tombstone flags disagree with the counters");
+    }
+    return { state: { ...state, records, pool }, ids };
+  });
+  reader.expectEnd();
+  return { params: header.params, segments };
+}
+
+function checkRowVector(vector: Float32Array, dimension: number, row: number): void {
+  if (vector.length !== dimension) {
+    throw new CorruptionError(
+      `Cannot load graph: row ${row} has ${vector.length} floats, expected ${dimension}`,
+    );
+  }
+}
+
+function parseHeader(
+  text: string,
+): { params: IndexParams; recordBytes: number; segments: SegmentCounters[] } {
+  let header: {
+    format?: unknown;
+    params?: IndexParams;
+    recordBytes?: number;
+    segments?: SegmentCounters[];
+  };
+  try {
+    header = JSON.parse(text);
+  } catch (error) {
+    throw new CorruptionError("Cannot load graph: header is not JSON", { cause: error });
+  }
+  const { format, params, recordBytes, segments } = header;
+  if (
+    format !== FORMAT_VERSION || !params || !Number.isInteger(recordBytes) ||
+    !Array.isArray(segments)
+  ) {
+    throw new CorruptionError(`Cannot load graph: unsupported header format ${format}`);
+  }
+  if (recordBytes! <= vectorBytesOf(params.dimension)) {
+    throw new CorruptionError(`Cannot load graph: record of ${recordBytes} bytes holds no links`);
+  }
+  return { params, recordBytes: recordBytes!, segments };
+}
