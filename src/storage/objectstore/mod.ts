@@ -14,3 +14,6 @@ export * from "./observer.ts";
 export * from "./retry.ts";
 export * from "./circuit_breaker.ts";
 export * from "./s3_object_store.ts";
+export * from "./resilient_object_store.ts";
+export * from "./dead_letter_queue.ts";
+export * from "./upload_queue.ts";
