@@ -229,7 +229,8 @@ export class DeadLetterQueue {
   /**
    * Replays every entry through `store` (pass the resilient store, so replays
    * go through the breaker and retries); successes are removed, failures stay
-   * with their attempts and error updated.
+   * with their attempts and error updated. The first entry is replayed alone
+   * (it probes a half-open breaker), the rest `retryConcurrency` at a time.
    *
    * @param store The store to replay into.
    * @returns How many succeeded, failed and remain.
@@ -238,7 +239,7 @@ export class DeadLetterQueue {
     const entries = this.list();
     let succeeded = 0;
     let failed = 0;
-    await runPool(entries, this.#retryConcurrency, async (entry) => {
+    const replay = async (entry: DeadLetterEntry) => {
       try {
         await this.#replay(store, entry);
         this.#db.prepare("DELETE FROM objectstore_dlq WHERE id = ?").run(entry.id);
@@ -250,7 +251,12 @@ export class DeadLetterQueue {
         ).run(messageOf(error), this.#now(), entry.id);
         failed++;
       }
-    });
+    };
+    // The first entry goes alone: after an outage it is the breaker's half-open
+    // probe, and the others would be refused while it is in flight.
+    const [first, ...rest] = entries;
+    if (first !== undefined) await replay(first);
+    await runPool(rest, this.#retryConcurrency, replay);
     const remaining = this.size;
     this.#observer.onDlqSize(remaining);
     return { succeeded, failed, remaining };

@@ -15,6 +15,7 @@ import type { ObjectHead, ObjectListing, ObjectStore } from "./object_store.ts";
 import { NOOP_OBSERVER, type ObjectStoreObserver, type ObjectStoreOperation } from "./observer.ts";
 import { DEFAULT_RETRY_OPTIONS, type RetryDeps, type RetryOptions, withRetry } from "./retry.ts";
 import { checkRetryOptions } from "./retry.ts";
+import { ObjectStoreError } from "./object_store_error.ts";
 
 /** How the resilient store behaves. */
 export interface ResilientObjectStoreOptions {
@@ -129,6 +130,7 @@ export class ResilientObjectStore implements ObjectStore {
 
   async #run<T>(operation: ObjectStoreOperation, request: () => Promise<T>): Promise<T> {
     let attempts = 0;
+    let requestError: unknown = undefined;
     const attempt = () =>
       this.breaker.execute(async () => {
         attempts++;
@@ -139,14 +141,20 @@ export class ResilientObjectStore implements ObjectStore {
           return result;
         } catch (error) {
           this.#observer.onOperation(operation, "error", (performance.now() - startedMs) / 1000);
+          requestError = error;
           throw error;
         }
       });
     try {
       return await withRetry(attempt, this.#retry, this.#retryDeps);
     } catch (error) {
-      if (typeof error === "object" && error !== null) attemptsByError.set(error, attempts);
-      throw error;
+      // When the breaker refused a retry, the request's own error says more.
+      const cause = error instanceof ObjectStoreError && error.kind === "circuit_open" &&
+          requestError !== undefined
+        ? requestError
+        : error;
+      if (typeof cause === "object" && cause !== null) attemptsByError.set(cause, attempts);
+      throw cause;
     }
   }
 }
