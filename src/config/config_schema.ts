@@ -145,6 +145,33 @@ export const CONFIG_SCHEMA = deepFreeze(
         } MiB)`,
       }),
     },
+    snapshot: {
+      walBytesThreshold: key({
+        type: integerType(0, Number.MAX_SAFE_INTEGER),
+        default: 256 * MiB,
+        doc: "Take a snapshot once this many WAL bytes were written since the last one; 0 = off",
+      }),
+      recordsThreshold: key({
+        type: integerType(0, Number.MAX_SAFE_INTEGER),
+        default: 0,
+        doc: "Take a snapshot once this many WAL records were written since the last one; 0 = off",
+      }),
+      intervalMs: key({
+        type: integerType(0, 365 * 24 * 3_600_000),
+        default: 0,
+        doc: "Take a snapshot of a changed collection at least this often, in ms; 0 = off",
+      }),
+      checkIntervalMs: key({
+        type: integerType(100, 3_600_000),
+        default: 5_000,
+        doc: "How often the thresholds above are checked, in ms",
+      }),
+      retention: key({
+        type: integerType(1, 1000),
+        default: 3,
+        doc: "Snapshots kept per collection; older ones are deleted after each new snapshot",
+      }),
+    },
     auth: {
       apiKeys: key({
         type: apiKeysType({

@@ -33,6 +33,13 @@ const DEFAULTS: Config = {
   },
   storage: { dataDir: "./data" },
   wal: { syncMode: { kind: "always" }, segmentSizeBytes: 67108864, maxPendingBytes: 67108864 },
+  snapshot: {
+    walBytesThreshold: 268435456,
+    recordsThreshold: 0,
+    intervalMs: 0,
+    checkIntervalMs: 5000,
+    retention: 3,
+  },
   auth: { apiKeys: [] },
   log: { level: "info", format: "json" },
   index: { defaultM: 16, defaultEfConstruction: 200, defaultEfSearch: 64 },
