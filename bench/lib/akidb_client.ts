@@ -64,10 +64,18 @@ export class AkiClient {
 
   /** Runs a pre-serialized search body; returns the hits. */
   async searchBody(name: string, body: string): Promise<HttpHit[]> {
-    const answer = await this.call("POST", `/api/v1/collections/${name}/search`, body) as {
+    return (await this.searchWithTime(name, body)).results;
+  }
+
+  /** Runs a pre-serialized search body; returns the hits and the server's `took_ms`. */
+  async searchWithTime(
+    name: string,
+    body: string,
+  ): Promise<{ results: HttpHit[]; took_ms: number }> {
+    return await this.call("POST", `/api/v1/collections/${name}/search`, body) as {
       results: HttpHit[];
+      took_ms: number;
     };
-    return answer.results;
   }
 }
 
