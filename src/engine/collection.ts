@@ -18,17 +18,36 @@ import {
   type WalRecord,
   WalWriter,
 } from "../storage/wal/mod.ts";
+import {
+  listSnapshotIds,
+  pruneSnapshots,
+  readManifest,
+  removeTempSnapshots,
+  type SnapshotInput,
+  type SnapshotManifest,
+  writeSnapshot,
+  writeSnapshotFiles,
+} from "../storage/snapshot/mod.ts";
+import { CorruptionError, NotFoundError } from "../errors.ts";
 import type { CollectionRow } from "./catalog.ts";
-import type { PointInput, PointRecord, SearchRequest, SearchResult } from "./engine_types.ts";
+import type {
+  PointInput,
+  PointRecord,
+  RestoreOutcome,
+  SearchRequest,
+  SearchResult,
+} from "./engine_types.ts";
 import { compileFilter } from "./filter.ts";
 import { LiveIndex } from "./live_index.ts";
 import { checkVector, prepareBatch } from "./point_validation.ts";
-
-/** Metadata of one live point: the JSON text (as logged) and a parsed private copy. */
-interface StoredMetadata {
-  readonly json: string;
-  readonly value: Readonly<Record<string, unknown>>;
-}
+import {
+  indexOptionsOf,
+  loadLatestSnapshotState,
+  loadSnapshotState,
+  type RejectedSnapshot,
+  type SnapshotState,
+  type StoredMetadata,
+} from "./snapshot_state.ts";
 
 /** How a collection's WAL is opened. */
 export interface CollectionWalOptions {
@@ -37,6 +56,15 @@ export interface CollectionWalOptions {
   readonly queueBytesMax: number;
   /** WAL timing hooks (metrics), shared by every collection. */
   readonly observer?: WalObserver | undefined;
+  /** Told about every snapshot recovery skipped because it failed verification. */
+  readonly onSnapshotRejected?: ((rejected: RejectedSnapshot) => void) | undefined;
+}
+
+/** When a collection is due for an automatic snapshot (0 turns a trigger off). */
+export interface SnapshotPolicy {
+  readonly walBytesThreshold: number;
+  readonly recordsThreshold: number;
+  readonly intervalMs: number;
 }
 
 const GROUP_BYTES_MAX = 4 * 1024 * 1024;
@@ -51,29 +79,45 @@ export function collectionDir(dataDir: string, id: string): string {
 /** An open, recovered collection. */
 export class Collection {
   readonly row: CollectionRow;
-  readonly #index: LiveIndex;
+  readonly #kernel: Kernel;
+  readonly #io: FileIO;
+  /** `<data_dir>/collections/<id>`. */
+  readonly #dir: string;
+  #index: LiveIndex;
   /** Every live point has an entry; `undefined` when it has no metadata. */
-  readonly #metadata = new Map<PointId, StoredMetadata | undefined>();
+  #metadata = new Map<PointId, StoredMetadata | undefined>();
   #wal!: WalWriter;
+  /** The newest snapshot written or recovered from. */
+  #lastSnapshot: SnapshotManifest | undefined;
+  #walBytesAtSnapshot = 0;
+  #lastSnapshotAtMs = performance.now();
+  /** Snapshot and restore run one at a time, in call order. */
+  #snapshotChain: Promise<unknown> = Promise.resolve();
+  /** Writes between their validation and their apply. */
+  #writesInFlight = 0;
+  #writesIdle: (() => void)[] = [];
+  /** While set, new writes wait for it (a restore is swapping the state). */
+  #writeGate: Promise<void> | undefined;
+  #snapshotsQueued = 0;
   /** Durable records waiting to be applied in LSN order. */
   readonly #applyQueue = new Map<number, () => void>();
   #nextApplyLsn = 1;
   #replaySliceStartMs = performance.now();
 
-  private constructor(kernel: Kernel, row: CollectionRow) {
+  private constructor(kernel: Kernel, io: FileIO, dir: string, row: CollectionRow) {
     this.row = row;
-    this.#index = new LiveIndex(kernel, {
-      dimension: row.dimension,
-      metric: row.metric,
-      m: row.m,
-      efConstruction: row.efConstruction,
-      efSearch: row.efSearch,
-    });
+    this.#kernel = kernel;
+    this.#io = io;
+    this.#dir = dir;
+    this.#index = new LiveIndex(kernel, indexOptionsOf(row));
   }
 
   /**
-   * Opens a collection: recovers its WAL (a torn tail is cut off) and replays
-   * every record straight into the graph, then accepts writes.
+   * Opens a collection: removes interrupted snapshot writes, loads the newest
+   * snapshot that verifies (older ones when it does not; each failure goes to
+   * `walOptions.onSnapshotRejected`), recovers the WAL (a torn tail is cut off)
+   * and replays the records after the snapshot's LSN straight into the graph,
+   * then accepts writes.
    *
    * @param kernel the compiled kernel
    * @param io the file system
@@ -81,7 +125,8 @@ export class Collection {
    * @param row the catalog row
    * @param walOptions sync mode and sizes
    * @returns the open collection
-   * @throws CorruptionError when the WAL is damaged before its tail
+   * @throws CorruptionError when the WAL is damaged before its tail, or does not reach back
+   *   to the loaded snapshot (or to LSN 1 when no snapshot loads)
    */
   static async open(
     kernel: Kernel,
@@ -90,16 +135,40 @@ export class Collection {
     row: CollectionRow,
     walOptions: CollectionWalOptions,
   ): Promise<Collection> {
-    const collection = new Collection(kernel, row);
-    collection.#wal = await WalWriter.open(io, joinPath(collectionDir(dataDir, row.id), "wal"), {
-      syncMode: walOptions.syncMode,
-      segmentSizeBytes: walOptions.segmentSizeBytes,
-      queueBytesMax: walOptions.queueBytesMax,
-      groupBytesMax: Math.min(GROUP_BYTES_MAX, walOptions.queueBytesMax),
-      ...(walOptions.observer === undefined ? {} : { observer: walOptions.observer }),
-      replayAfterLsn: 0,
-      onRecord: (record) => collection.#replay(record),
-    });
+    const dir = collectionDir(dataDir, row.id);
+    const collection = new Collection(kernel, io, dir, row);
+    await removeTempSnapshots(io, dir);
+    const { state, rejected } = await loadLatestSnapshotState(
+      kernel,
+      io,
+      dir,
+      row,
+      walOptions.onSnapshotRejected ?? (() => undefined),
+    );
+    if (state !== undefined) collection.#adopt(state);
+    const snapshotLsn = state?.manifest.lsn ?? 0;
+    try {
+      collection.#wal = await WalWriter.open(io, joinPath(dir, "wal"), {
+        syncMode: walOptions.syncMode,
+        segmentSizeBytes: walOptions.segmentSizeBytes,
+        queueBytesMax: walOptions.queueBytesMax,
+        groupBytesMax: Math.min(GROUP_BYTES_MAX, walOptions.queueBytesMax),
+        ...(walOptions.observer === undefined ? {} : { observer: walOptions.observer }),
+        firstLsn: snapshotLsn + 1,
+        replayAfterLsn: snapshotLsn,
+        onRecord: (record) => collection.#replay(record),
+      });
+    } catch (error) {
+      collection.#index.stop();
+      if (!(error instanceof CorruptionError)) throw error;
+      const from = state === undefined
+        ? `no valid snapshot${rejected.length > 0 ? ` (${rejected.length} rejected)` : ""}`
+        : `snapshot ${state.manifest.snapshot_id}`;
+      throw new CorruptionError(
+        `Cannot recover collection "${row.name}" from ${from}: ${error.message}`,
+        { cause: error, code: "collection_unrecoverable" },
+      );
+    }
     collection.#nextApplyLsn = collection.#wal.nextLsn;
     return collection;
   }
@@ -138,6 +207,18 @@ export class Collection {
    */
   async upsert(points: readonly PointInput[]): Promise<{ upserted: number; lsn: number }> {
     const batch = prepareBatch(points, this.row.dimension, this.row.metric);
+    if (this.#writeGate !== undefined) await this.#passWriteGate();
+    this.#writesInFlight += 1;
+    try {
+      return await this.#upsertPrepared(batch);
+    } finally {
+      this.#writeDone();
+    }
+  }
+
+  async #upsertPrepared(
+    batch: ReturnType<typeof prepareBatch>,
+  ): Promise<{ upserted: number; lsn: number }> {
     const lsn = await this.#wal.append({
       type: RecordType.Upsert,
       points: batch.map((point) =>
@@ -163,10 +244,16 @@ export class Collection {
    */
   async deletePoint(id: PointId): Promise<{ deleted: boolean; lsn: number }> {
     validatePointId(id, "delete");
+    if (this.#writeGate !== undefined) await this.#passWriteGate();
     if (!this.#metadata.has(id)) return { deleted: false, lsn: this.appliedLsn };
-    const lsn = await this.#wal.append({ type: RecordType.Delete, ids: [id] });
-    const deleted = await this.#applyInOrder(lsn, () => this.#remove(id));
-    return { deleted, lsn };
+    this.#writesInFlight += 1;
+    try {
+      const lsn = await this.#wal.append({ type: RecordType.Delete, ids: [id] });
+      const deleted = await this.#applyInOrder(lsn, () => this.#remove(id));
+      return { deleted, lsn };
+    } finally {
+      this.#writeDone();
+    }
   }
 
   /**
@@ -230,15 +317,211 @@ export class Collection {
     return this.#wal.deleteSegmentsBefore(snapshotLsn + 1);
   }
 
+  /** The newest snapshot written, restored or recovered from, if any. */
+  get lastSnapshot(): SnapshotManifest | undefined {
+    return this.#lastSnapshot;
+  }
+
+  /** Whether a snapshot or restore is running or queued. */
+  get snapshotBusy(): boolean {
+    return this.#snapshotsQueued > 0;
+  }
+
+  /**
+   * Whether an automatic snapshot is due: something was written since the
+   * last one, and a threshold (records, WAL bytes or time) is reached.
+   *
+   * @param policy the thresholds (0 = off)
+   * @param nowMs `performance.now()`
+   * @returns true when a snapshot should be taken
+   */
+  snapshotDue(policy: SnapshotPolicy, nowMs: number): boolean {
+    const records = this.appliedLsn - (this.#lastSnapshot?.lsn ?? 0);
+    if (records <= 0) return false;
+    const walBytes = this.#wal.sizeBytes - this.#walBytesAtSnapshot;
+    return (policy.recordsThreshold > 0 && records >= policy.recordsThreshold) ||
+      (policy.walBytesThreshold > 0 && walBytes >= policy.walBytesThreshold) ||
+      (policy.intervalMs > 0 && nowMs - this.#lastSnapshotAtMs >= policy.intervalMs);
+  }
+
+  /**
+   * A point-in-time view at {@linkcode appliedLsn}, taken in one synchronous
+   * step (no write can apply meanwhile): the graph's bytes, its live points,
+   * the tail's points and the metadata texts.
+   *
+   * @returns what `writeSnapshot` takes
+   */
+  captureSnapshot(): SnapshotInput {
+    const capture = this.#index.capture();
+    return {
+      collection: this.row,
+      lsn: this.appliedLsn,
+      graph: capture.graph,
+      graphRows: capture.graphRows,
+      rows: {
+        ids: capture.ids,
+        vectors: capture.vectors,
+        metadata: capture.ids.map((id) => this.#metadata.get(id)?.json),
+      },
+    };
+  }
+
+  /**
+   * Takes a snapshot: captures the state (writes pause only for that
+   * synchronous step), writes the files, then deletes the WAL segments wholly
+   * before its LSN and the snapshots beyond `retention`.
+   *
+   * @param retention snapshots to keep, ≥ 1
+   * @returns the new snapshot's manifest
+   * @throws CapacityError when the disk is full (nothing changes)
+   */
+  createSnapshot(retention: number): Promise<SnapshotManifest> {
+    return this.#serialized(async () => {
+      const manifest = await writeSnapshot(this.#io, this.#dir, this.captureSnapshot());
+      await this.#afterSnapshot(manifest, retention);
+      return manifest;
+    });
+  }
+
+  /**
+   * The snapshots on disk, newest first (those whose manifest cannot be read are left out).
+   *
+   * @returns their manifests
+   */
+  async listSnapshots(): Promise<SnapshotManifest[]> {
+    const manifests: SnapshotManifest[] = [];
+    for (const id of await listSnapshotIds(this.#io, this.#dir)) {
+      try {
+        manifests.push(await readManifest(this.#io, this.#dir, id, { collectionId: this.row.id }));
+      } catch (error) {
+        if (!(error instanceof CorruptionError || error instanceof NotFoundError)) throw error;
+      }
+    }
+    return manifests;
+  }
+
+  /**
+   * Replaces the collection's content with a snapshot's. The snapshot is
+   * verified and loaded first, off to the side; on any failure the collection
+   * keeps serving what it had. Then writes pause, the restored state is saved
+   * as a new snapshot at the current LSN (so a restart keeps the restore), the
+   * state is swapped in, writes resume, and the WAL is checkpointed.
+   *
+   * @param snapshotId `"latest"` or a snapshot id
+   * @param retention snapshots to keep, ≥ 1
+   * @returns the snapshot restored and the snapshot that records the restore
+   * @throws NotFoundError when there is no such snapshot
+   * @throws CorruptionError when it fails verification (nothing changes)
+   */
+  restoreSnapshot(snapshotId: string, retention: number): Promise<RestoreOutcome> {
+    return this.#serialized(async () => {
+      const id = snapshotId === "latest"
+        ? (await listSnapshotIds(this.#io, this.#dir))[0]
+        : snapshotId;
+      if (id === undefined) {
+        throw new NotFoundError(
+          `Cannot restore collection "${this.row.name}": it has no snapshot`,
+          { code: "snapshot_not_found" },
+        );
+      }
+      const state = await loadSnapshotState(
+        this.#kernel,
+        this.#io,
+        this.#dir,
+        this.row,
+        id,
+        "live",
+      );
+      let checkpoint: SnapshotManifest;
+      try {
+        checkpoint = await this.#withWritesPaused(async () => {
+          const saved = await writeSnapshotFiles(
+            this.#io,
+            this.#dir,
+            {
+              collection: this.row,
+              lsn: this.appliedLsn,
+              graph: state.data.graph,
+              graphRows: state.manifest.graph_rows,
+            },
+            state.data.vectorsParquet,
+            state.manifest.vector_count,
+          );
+          const previous = this.#index;
+          this.#adopt(state);
+          previous.stop();
+          return saved;
+        });
+      } catch (error) {
+        state.index.stop();
+        throw error;
+      }
+      await this.#afterSnapshot(checkpoint, retention);
+      return { restored: state.manifest, checkpoint };
+    });
+  }
+
   /** Waits until every acknowledged point is linked into the graph (tests, snapshots). */
   drainIndex(): Promise<void> {
     return this.#index.drain();
   }
 
-  /** Stops background indexing, then fsyncs and closes the WAL. */
+  /** Stops background indexing, lets a running snapshot finish, then fsyncs and closes the WAL. */
   async close(): Promise<void> {
+    await this.#snapshotChain;
     this.#index.stop();
     await this.#wal.close();
+  }
+
+  /** Swaps in a state loaded from a snapshot (at open, or during a restore with writes paused). */
+  #adopt(state: SnapshotState): void {
+    this.#index = state.index;
+    this.#metadata = state.metadata;
+    this.#lastSnapshot = state.manifest;
+  }
+
+  async #afterSnapshot(manifest: SnapshotManifest, retention: number): Promise<void> {
+    this.#lastSnapshot = manifest;
+    this.#lastSnapshotAtMs = performance.now();
+    await this.checkpoint(manifest.lsn);
+    this.#walBytesAtSnapshot = this.#wal.sizeBytes;
+    await pruneSnapshots(this.#io, this.#dir, retention);
+  }
+
+  /** Runs snapshot work one at a time, in call order. */
+  #serialized<T>(work: () => Promise<T>): Promise<T> {
+    this.#snapshotsQueued += 1;
+    const result = this.#snapshotChain.then(work);
+    const done = () => void (this.#snapshotsQueued -= 1);
+    this.#snapshotChain = result.then(done, done);
+    return result;
+  }
+
+  /** Holds new writes, waits for those in flight to apply, runs `work`, releases the writes. */
+  async #withWritesPaused<T>(work: () => Promise<T>): Promise<T> {
+    let release!: () => void;
+    this.#writeGate = new Promise((resolve) => (release = resolve));
+    try {
+      while (this.#writesInFlight > 0) {
+        await new Promise<void>((resolve) => this.#writesIdle.push(resolve));
+      }
+      return await work();
+    } finally {
+      this.#writeGate = undefined;
+      release();
+    }
+  }
+
+  async #passWriteGate(): Promise<void> {
+    while (this.#writeGate !== undefined) await this.#writeGate;
+  }
+
+  #writeDone(): void {
+    this.#writesInFlight -= 1;
+    if (this.#writesInFlight > 0) return;
+    const waiters = this.#writesIdle;
+    this.#writesIdle = [];
+    for (const wake of waiters) wake();
   }
 
   /** Applies durable records strictly in LSN order, whatever order their promises settle in. */

@@ -15,7 +15,13 @@ import type { Logger } from "../obs/logger.ts";
 import { type FileIO, joinPath } from "../storage/file_io.ts";
 import type { WalObserver } from "../storage/wal/mod.ts";
 import { Catalog, type CollectionRow } from "./catalog.ts";
-import { Collection, collectionDir, type CollectionWalOptions } from "./collection.ts";
+import {
+  Collection,
+  collectionDir,
+  type CollectionWalOptions,
+  type SnapshotPolicy,
+} from "./collection.ts";
+import type { SnapshotManifest } from "../storage/snapshot/mod.ts";
 import type {
   CollectionInfo,
   CollectionSpec,
@@ -23,6 +29,7 @@ import type {
   PointInput,
   PointRecord,
   Readiness,
+  RestoreOutcome,
   SearchRequest,
   SearchResult,
 } from "./engine_types.ts";
@@ -56,6 +63,7 @@ export class AkiEngine implements Engine {
   #recovered = false;
   #recovery: Promise<void> = Promise.resolve();
   #closed = false;
+  #snapshotTimer: ReturnType<typeof setInterval> | undefined;
 
   /**
    * Use `createEngine`, which prepares the data directory and the catalog.
@@ -70,6 +78,11 @@ export class AkiEngine implements Engine {
       segmentSizeBytes: wal.segmentSizeBytes,
       queueBytesMax: wal.maxPendingBytes,
       observer: parts.walObserver,
+      onSnapshotRejected: ({ snapshotId, error }) =>
+        parts.logger.error("snapshot failed verification at recovery; trying an older one", {
+          snapshotId,
+          error,
+        }),
     };
   }
 
@@ -109,6 +122,46 @@ export class AkiEngine implements Engine {
     }
     for (const row of ready) this.#register({ status: "loading", row });
     this.#recovery = this.#recoverAll(ready);
+    this.#startSnapshotTimer();
+  }
+
+  /** Checks every `snapshot.checkIntervalMs` which collections are due for a snapshot. */
+  #startSnapshotTimer(): void {
+    const { checkIntervalMs, walBytesThreshold, recordsThreshold, intervalMs } =
+      this.#parts.config.snapshot;
+    if (walBytesThreshold === 0 && recordsThreshold === 0 && intervalMs === 0) return;
+    const policy: SnapshotPolicy = { walBytesThreshold, recordsThreshold, intervalMs };
+    const timer = setInterval(() => this.#autoSnapshot(policy), checkIntervalMs);
+    Deno.unrefTimer(timer);
+    this.#snapshotTimer = timer;
+  }
+
+  #autoSnapshot(policy: SnapshotPolicy): void {
+    const nowMs = performance.now();
+    for (const slot of this.#slots.values()) {
+      if (slot.status !== "ready" || slot.collection.snapshotBusy) continue;
+      if (!slot.collection.snapshotDue(policy, nowMs)) continue;
+      this.#snapshotOf(slot.collection, "automatic").catch(() => undefined);
+    }
+  }
+
+  async #snapshotOf(collection: Collection, reason: string): Promise<SnapshotManifest> {
+    const startedAtMs = performance.now();
+    const fields = { collection: collection.row.name, reason };
+    try {
+      const manifest = await collection.createSnapshot(this.#parts.config.snapshot.retention);
+      this.#parts.logger.info("snapshot created", {
+        ...fields,
+        snapshotId: manifest.snapshot_id,
+        lsn: manifest.lsn,
+        vectors: manifest.vector_count,
+        ms: Math.round(performance.now() - startedAtMs),
+      });
+      return manifest;
+    } catch (error) {
+      this.#parts.logger.error("snapshot failed", { ...fields, error: errorText(error) });
+      throw error;
+    }
   }
 
   /** Resolves once every collection is recovered or failed. */
@@ -262,6 +315,56 @@ export class AkiEngine implements Engine {
   }
 
   /**
+   * Takes a snapshot of a collection now (see `Collection.createSnapshot`).
+   *
+   * @param c the collection's id or name
+   * @returns the new snapshot's manifest
+   */
+  async createSnapshot(c: string): Promise<SnapshotManifest> {
+    return await this.#snapshotOf(this.collection(c), "requested");
+  }
+
+  /**
+   * Lists a collection's snapshots, newest first.
+   *
+   * @param c the collection's id or name
+   * @returns their manifests
+   */
+  async listSnapshots(c: string): Promise<SnapshotManifest[]> {
+    return await this.collection(c).listSnapshots();
+  }
+
+  /**
+   * Restores a snapshot into a running collection (see `Collection.restoreSnapshot`).
+   *
+   * @param c the collection's id or name
+   * @param snapshotId `"latest"` or a snapshot id
+   * @returns the snapshot restored and the snapshot recording the restore
+   * @throws NotFoundError for an unknown snapshot; CorruptionError when it fails verification
+   */
+  async restoreSnapshot(c: string, snapshotId: string): Promise<RestoreOutcome> {
+    const collection = this.collection(c);
+    const startedAtMs = performance.now();
+    const fields = { collection: collection.row.name, snapshotId };
+    try {
+      const outcome = await collection.restoreSnapshot(
+        snapshotId,
+        this.#parts.config.snapshot.retention,
+      );
+      this.#parts.logger.warn("collection restored from snapshot", {
+        ...fields,
+        restored: outcome.restored.snapshot_id,
+        atLsn: outcome.checkpoint.lsn,
+        ms: Math.round(performance.now() - startedAtMs),
+      });
+      return outcome;
+    } catch (error) {
+      this.#parts.logger.error("restore refused", { ...fields, error: errorText(error) });
+      throw error;
+    }
+  }
+
+  /**
    * A ready collection, for modules that work on one directly (snapshots, tiers).
    *
    * @param c the collection's id or name
@@ -283,6 +386,7 @@ export class AkiEngine implements Engine {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#snapshotTimer !== undefined) clearInterval(this.#snapshotTimer);
     await this.#recovery;
     const errors: unknown[] = [];
     for (const slot of this.#slots.values()) {
@@ -393,4 +497,8 @@ function infoOf(row: CollectionRow, vectorCount: number): CollectionInfo {
     tier: "hot",
     createdAt: row.createdAt,
   };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -11,6 +11,17 @@
 
 import type { Metric } from "../kernel/mod.ts";
 import type { PointId } from "../index/mod.ts";
+import type { SnapshotManifest } from "../storage/snapshot/mod.ts";
+
+export type { SnapshotManifest };
+
+/** What a restore did. */
+export interface RestoreOutcome {
+  /** The snapshot restored. */
+  readonly restored: SnapshotManifest;
+  /** The new snapshot that records the restore (its LSN is where the restore happened). */
+  readonly checkpoint: SnapshotManifest;
+}
 
 /** HNSW parameters of a collection, as the API shows them. */
 export interface HnswSettings {
@@ -122,4 +133,10 @@ export interface Engine {
   search(c: string, request: SearchRequest): Promise<SearchResult[]>;
   /** Stops background work, flushes and fsyncs every WAL, closes the catalog. */
   close(): Promise<void>;
+  /** Takes a snapshot now; resolves with its manifest (optional: stand-ins may lack it). */
+  createSnapshot?(c: string): Promise<SnapshotManifest>;
+  /** The collection's snapshots, newest first. */
+  listSnapshots?(c: string): Promise<SnapshotManifest[]>;
+  /** Restores `"latest"` or a snapshot id into the running collection. */
+  restoreSnapshot?(c: string, snapshotId: string): Promise<RestoreOutcome>;
 }

@@ -26,6 +26,17 @@ export interface LiveIndexOptions {
   readonly sliceMs?: number;
 }
 
+/** What {@linkcode LiveIndex.capture} returns. */
+export interface LiveCapture {
+  /** `graph.bin` bytes. */
+  readonly graph: Uint8Array;
+  /** The first `graphRows` rows are the graph's live points; the rest are the tail's. */
+  readonly graphRows: number;
+  readonly ids: PointId[];
+  /** `ids.length × dimension` floats: stored vectors for graph rows, written ones for the tail. */
+  readonly vectors: Float32Array;
+}
+
 /** Options of {@linkcode LiveIndex.search}. */
 export interface LiveSearchOptions {
   readonly efSearch?: number | undefined;
@@ -72,13 +83,38 @@ export class LiveIndex {
   /**
    * @param kernel the compiled kernel
    * @param options dimension, metric, HNSW parameters, slice length
+   * @param graph a graph to start from (a restored snapshot's); default an empty one
    * @throws RangeError / TypeError for a parameter out of range
    */
-  constructor(kernel: Kernel, options: LiveIndexOptions) {
+  constructor(kernel: Kernel, options: LiveIndexOptions, graph?: HnswIndex) {
     this.#kernel = kernel;
     this.#options = options;
-    this.#graph = new HnswIndex(kernel, options);
+    this.#graph = graph ?? new HnswIndex(kernel, options);
     this.#tail = this.#newTail();
+  }
+
+  /**
+   * A point-in-time copy for a snapshot, taken synchronously (nothing can
+   * change it meanwhile): the graph's bytes, then its live points in
+   * `entries()` order, then the tail's points with their vectors as written.
+   *
+   * @returns graph bytes, ids and vectors (row-major), and how many rows are the graph's
+   */
+  capture(): LiveCapture {
+    const dimension = this.#options.dimension;
+    const graph = this.#graph.exportGraph();
+    const ids: PointId[] = [];
+    const vectors = new Float32Array((this.#graph.size + this.#written.size) * dimension);
+    for (const [id, vector] of this.#graph.entries()) {
+      vectors.set(vector, ids.length * dimension);
+      ids.push(id);
+    }
+    const graphRows = ids.length;
+    for (const [id, vector] of this.#written) {
+      vectors.set(vector, ids.length * dimension);
+      ids.push(id);
+    }
+    return { graph, graphRows, ids, vectors };
   }
 
   /** Live points, graph and tail together. */

@@ -20,7 +20,7 @@ export const MANIFEST_FILE = "manifest.json";
 /** Prefix of a snapshot directory still being written. */
 export const TEMP_PREFIX = ".tmp-";
 
-/** `<lsn, 20 digits>-<8 hex>`: sorts by LSN, then by a random tie-breaker. */
+/** `<lsn, 20 digits>-<8 hex>`: sorts by LSN, then by creation (see {@linkcode newSnapshotId}). */
 const SNAPSHOT_ID_PATTERN = /^[0-9]{20}-[0-9a-f]{8}$/;
 const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 
@@ -62,10 +62,13 @@ export interface SnapshotManifest {
 }
 
 /**
- * A new snapshot id for a snapshot at `lsn`.
+ * A new snapshot id for a snapshot at `lsn`. The suffix is the creation time in
+ * seconds (hex), raised above every existing id at the same LSN, so ids sort by
+ * LSN and then by creation even when two snapshots share an LSN (a restore).
  *
  * @param lsn the snapshot's LSN
- * @returns `<lsn as 20 digits>-<8 random hex digits>`
+ * @param existing ids (or directory names) already present
+ * @returns `<lsn as 20 digits>-<8 hex digits>`
  *
  * @example
  * ```ts
@@ -74,14 +77,22 @@ export interface SnapshotManifest {
  * const id = newSnapshotId(42);
  * assert.ok(id.startsWith("00000000000000000042-"));
  * assert.ok(isSnapshotId(id));
+ * assert.ok(newSnapshotId(42, [id]) > id);
  * ```
  */
-export function newSnapshotId(lsn: number): string {
+export function newSnapshotId(lsn: number, existing: readonly string[] = []): string {
   if (!Number.isSafeInteger(lsn) || lsn < 0) {
     throw new RangeError(`Cannot name snapshot: LSN is ${lsn}, expected a safe integer ≥ 0`);
   }
-  const random = crypto.getRandomValues(new Uint32Array(1))[0]!;
-  return `${String(lsn).padStart(20, "0")}-${random.toString(16).padStart(8, "0")}`;
+  const prefix = `${String(lsn).padStart(20, "0")}-`;
+  let suffix = Math.floor(Date.now() / 1000) % 0x1_0000_0000;
+  for (const id of existing) {
+    if (id.startsWith(prefix) && isSnapshotId(id)) {
+      suffix = Math.max(suffix, Number.parseInt(id.slice(21), 16) + 1);
+    }
+  }
+  if (suffix > 0xffff_ffff) throw new RangeError(`Cannot name snapshot: too many at LSN ${lsn}`);
+  return prefix + suffix.toString(16).padStart(8, "0");
 }
 
 /**

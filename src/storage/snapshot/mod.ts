@@ -18,7 +18,12 @@ export {
   VECTORS_FILE,
 } from "./manifest.ts";
 export { type RowId, type SnapshotRows } from "./vectors_parquet.ts";
-export { type SnapshotCollection, type SnapshotInput, writeSnapshot } from "./snapshot_writer.ts";
+export {
+  type SnapshotCollection,
+  type SnapshotInput,
+  writeSnapshot,
+  writeSnapshotFiles,
+} from "./snapshot_writer.ts";
 export {
   readManifest,
   readSnapshot,

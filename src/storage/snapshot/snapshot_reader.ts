@@ -36,6 +36,8 @@ export interface SnapshotData {
   readonly graph: Uint8Array;
   /** All rows; the first `manifest.graph_rows` belong to the graph. */
   readonly rows: SnapshotRows;
+  /** `vectors.parquet` as read (checksum verified), so a restore can re-save it without re-encoding. */
+  readonly vectorsParquet: Uint8Array;
 }
 
 function corrupt(message: string): CorruptionError {
@@ -179,7 +181,7 @@ export async function readSnapshot(
         `manifest says ${manifest.vector_count}`,
     );
   }
-  return { manifest, graph, rows };
+  return { manifest, graph, rows, vectorsParquet: vectorBytes };
 }
 
 /**

@@ -78,18 +78,40 @@ export async function writeSnapshot(
   collectionDir: string,
   input: SnapshotInput,
 ): Promise<SnapshotManifest> {
+  const vectors = encodeVectorsParquet(input.rows, input.collection.dimension);
+  return await writeSnapshotFiles(io, collectionDir, input, vectors, input.rows.ids.length);
+}
+
+/**
+ * Writes a snapshot whose `vectors.parquet` is already encoded — a restored
+ * snapshot saved again at a later LSN, without decoding and re-encoding it.
+ *
+ * @param io the file system
+ * @param collectionDir the collection's directory
+ * @param input collection, LSN, graph and graph row count (`rows` is ignored)
+ * @param vectorsParquet the Parquet file's bytes
+ * @param vectorCount its row count
+ * @returns the manifest written
+ */
+export async function writeSnapshotFiles(
+  io: FileIO,
+  collectionDir: string,
+  input: Omit<SnapshotInput, "rows">,
+  vectorsParquet: Uint8Array,
+  vectorCount: number,
+): Promise<SnapshotManifest> {
   const parent = snapshotsDir(collectionDir);
   await io.mkdir(parent);
   await io.syncDir(collectionDir);
-  const id = newSnapshotId(input.lsn);
+  const existing = (await io.readDir(parent)).map((name) => name.replace(TEMP_PREFIX, ""));
+  const id = newSnapshotId(input.lsn, existing);
   const temp = joinPath(parent, TEMP_PREFIX + id);
   await io.mkdir(temp);
   try {
-    const vectors = encodeVectorsParquet(input.rows, input.collection.dimension);
-    await writeDurably(io, joinPath(temp, VECTORS_FILE), vectors);
+    await writeDurably(io, joinPath(temp, VECTORS_FILE), vectorsParquet);
     await writeDurably(io, joinPath(temp, GRAPH_FILE), input.graph);
-    const manifest = buildManifest(id, input, {
-      vectors: { size_bytes: vectors.byteLength, sha256: await sha256Hex(vectors) },
+    const manifest = buildManifest(id, input, vectorCount, {
+      vectors: { size_bytes: vectorsParquet.byteLength, sha256: await sha256Hex(vectorsParquet) },
       graph: { size_bytes: input.graph.byteLength, sha256: await sha256Hex(input.graph) },
     });
     const text = new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n");
@@ -106,7 +128,8 @@ export async function writeSnapshot(
 
 function buildManifest(
   id: string,
-  input: SnapshotInput,
+  input: Omit<SnapshotInput, "rows">,
+  vectorCount: number,
   digests: {
     vectors: { size_bytes: number; sha256: string };
     graph: { size_bytes: number; sha256: string };
@@ -120,7 +143,7 @@ function buildManifest(
     collection_name: collection.name,
     lsn: input.lsn,
     created_at: (input.createdAt ?? new Date()).toISOString(),
-    vector_count: input.rows.ids.length,
+    vector_count: vectorCount,
     graph_rows: input.graphRows,
     dimension: collection.dimension,
     metric: collection.metric,
