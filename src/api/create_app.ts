@@ -16,6 +16,7 @@ import { apiKeyAuth } from "./auth.ts";
 import { errorResponse } from "./error_map.ts";
 import { requestLog } from "./request_log.ts";
 import { addCollectionRoutes } from "./routes.ts";
+import { addSnapshotRoutes } from "./snapshot_routes.ts";
 
 /** What the app is built from. */
 export interface AppServices {
@@ -75,6 +76,7 @@ export function createApp(services: AppServices): Hono {
     maxBodyBytes: config.server.maxBodyBytes,
     maxBatchPoints: config.server.maxBatchPoints,
   });
+  addSnapshotRoutes(app, { engine, maxBodyBytes: config.server.maxBodyBytes });
 
   app.notFound((c) => {
     const error = new NotFoundError(`Cannot ${c.req.method} ${c.req.path}: no such route`, {

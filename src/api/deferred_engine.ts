@@ -8,6 +8,7 @@
 
 import type { Engine, Readiness } from "../engine/engine_types.ts";
 import { notReady } from "./api_error.ts";
+import { snapshotsOf } from "./snapshot_routes.ts";
 
 /** A stand-in engine and the switch that hands calls to the real one. */
 export interface DeferredEngine {
@@ -51,6 +52,9 @@ export function createDeferredEngine(): DeferredEngine {
     deletePoint: (c, id) => target().deletePoint(c, id),
     search: (c, request) => target().search(c, request),
     close: () => real?.close() ?? Promise.resolve(),
+    createSnapshot: (c) => snapshotsOf(target()).createSnapshot(c),
+    listSnapshots: (c) => snapshotsOf(target()).listSnapshots(c),
+    restoreSnapshot: (c, id) => snapshotsOf(target()).restoreSnapshot(c, id),
   };
   return {
     engine,

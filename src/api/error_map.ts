@@ -10,6 +10,7 @@
  * | `NotFoundError` | 404 | `not_found` |
  * | `ConflictError` | 409 | `conflict` |
  * | `CapacityError` | 507, or 503 + `Retry-After` when its code names an overload, loading or shutdown | `insufficient_capacity` |
+ * | `CorruptionError` with code `snapshot_corrupt` | 422 | `snapshot_corrupt` (the message names the file) |
  * | `CorruptionError` | 503 | `data_corrupted` (message generic, details logged) |
  * | `ApiError` | its own (401, 403, 413, 503) | its own |
  * | Hono `HTTPException` | its own | `http_error` |
@@ -68,6 +69,10 @@ export function mapError(error: unknown): MappedError {
     return OVERLOAD_CODE.test(code)
       ? mapped(503, code, error.message, { "retry-after": "1" })
       : mapped(507, code, error.message);
+  }
+  if (error instanceof CorruptionError && error.code === "snapshot_corrupt") {
+    // A snapshot asked for by name failed verification; the collection itself is fine.
+    return mapped(422, "snapshot_corrupt", error.message);
   }
   if (error instanceof CorruptionError) {
     return mapped(
