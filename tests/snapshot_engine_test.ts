@@ -38,6 +38,10 @@ function batch(random: () => number, from: number, count: number): PointInput[] 
   });
 }
 
+async function createC(engine: AkiEngine, metric: "cosine" | "l2" | "dot"): Promise<string> {
+  return (await engine.createCollection({ name: "c", dimension: DIM, metric })).collectionId;
+}
+
 function walSegments(dataDir: string, id: string): string[] {
   return [...Deno.readDirSync(`${dataDir}/collections/${id}/wal`)].map((e) => e.name).sort();
 }
@@ -64,11 +68,7 @@ Deno.test("restart: snapshot + WAL after it; vectors bit-exact; old WAL segments
   const random = seededRandom(seed);
   await withDataDir(async (dataDir) => {
     let engine = await open(dataDir);
-    const { collectionId } = await engine.createCollection({
-      name: "c",
-      dimension: DIM,
-      metric: "cosine",
-    });
+    const collectionId = await createC(engine, "cosine");
     for (let b = 0; b < 50; b++) await engine.upsert("c", batch(random, b * 100, 100));
     await engine.deletePoint("c", 1);
     const segmentsBefore = walSegments(dataDir, collectionId);
@@ -107,11 +107,7 @@ Deno.test("recovery falls back to an older snapshot when the newest fails verifi
   const random = seededRandom(testSeed("snapshot fallback"));
   await withDataDir(async (dataDir) => {
     let engine = await open(dataDir);
-    const { collectionId } = await engine.createCollection({
-      name: "c",
-      dimension: DIM,
-      metric: "l2",
-    });
+    const collectionId = await createC(engine, "l2");
     await engine.upsert("c", batch(random, 0, 50));
     const older = await engine.createSnapshot("c");
     await engine.upsert("c", batch(random, 50, 50));
@@ -148,11 +144,7 @@ Deno.test("no valid snapshot and a WAL that no longer starts at LSN 1: the colle
   const random = seededRandom(testSeed("snapshot gone"));
   await withDataDir(async (dataDir) => {
     let engine = await open(dataDir);
-    const { collectionId } = await engine.createCollection({
-      name: "c",
-      dimension: DIM,
-      metric: "l2",
-    });
+    const collectionId = await createC(engine, "l2");
     await engine.createCollection({ name: "other", dimension: 2, metric: "l2" });
     for (let b = 0; b < 30; b++) await engine.upsert("c", batch(random, b * 100, 100));
     const manifest = await engine.createSnapshot("c");
@@ -175,11 +167,7 @@ Deno.test("restore into a running collection; survives restart; corrupt restore 
   const random = seededRandom(testSeed("snapshot restore"));
   await withDataDir(async (dataDir) => {
     let engine = await open(dataDir);
-    const { collectionId } = await engine.createCollection({
-      name: "c",
-      dimension: DIM,
-      metric: "dot",
-    });
+    const collectionId = await createC(engine, "dot");
     const ids = Array.from({ length: 300 }, (_, n) => (n % 3 === 0 ? `p${n}` : n));
     await engine.upsert("c", batch(random, 0, 100));
     const first = await engine.createSnapshot("c");
@@ -232,11 +220,7 @@ Deno.test("writes during a snapshot are all kept; automatic snapshots by record 
   const random = seededRandom(testSeed("snapshot concurrent"));
   await withDataDir(async (dataDir) => {
     let engine = await open(dataDir, "records_threshold = 10\ncheck_interval_ms = 100\n");
-    const { collectionId } = await engine.createCollection({
-      name: "c",
-      dimension: DIM,
-      metric: "l2",
-    });
+    const collectionId = await createC(engine, "l2");
     await engine.upsert("c", batch(random, 0, 500));
     const writes: Promise<unknown>[] = [];
     const snapshot = engine.createSnapshot("c");

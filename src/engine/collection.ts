@@ -39,6 +39,7 @@ import type {
 } from "./engine_types.ts";
 import { compileFilter } from "./filter.ts";
 import { LiveIndex } from "./live_index.ts";
+import { WriteGate } from "./write_gate.ts";
 import { checkVector, prepareBatch } from "./point_validation.ts";
 import {
   indexOptionsOf,
@@ -93,11 +94,8 @@ export class Collection {
   #lastSnapshotAtMs = performance.now();
   /** Snapshot and restore run one at a time, in call order. */
   #snapshotChain: Promise<unknown> = Promise.resolve();
-  /** Writes between their validation and their apply. */
-  #writesInFlight = 0;
-  #writesIdle: (() => void)[] = [];
-  /** While set, new writes wait for it (a restore is swapping the state). */
-  #writeGate: Promise<void> | undefined;
+  /** Writes in flight, held while a restore swaps the state. */
+  readonly #writeGate = new WriteGate();
   #snapshotsQueued = 0;
   /** Durable records waiting to be applied in LSN order. */
   readonly #applyQueue = new Map<number, () => void>();
@@ -207,13 +205,7 @@ export class Collection {
    */
   async upsert(points: readonly PointInput[]): Promise<{ upserted: number; lsn: number }> {
     const batch = prepareBatch(points, this.row.dimension, this.row.metric);
-    if (this.#writeGate !== undefined) await this.#passWriteGate();
-    this.#writesInFlight += 1;
-    try {
-      return await this.#upsertPrepared(batch);
-    } finally {
-      this.#writeDone();
-    }
+    return await this.#writeGate.write(() => this.#upsertPrepared(batch));
   }
 
   async #upsertPrepared(
@@ -244,16 +236,12 @@ export class Collection {
    */
   async deletePoint(id: PointId): Promise<{ deleted: boolean; lsn: number }> {
     validatePointId(id, "delete");
-    if (this.#writeGate !== undefined) await this.#passWriteGate();
-    if (!this.#metadata.has(id)) return { deleted: false, lsn: this.appliedLsn };
-    this.#writesInFlight += 1;
-    try {
+    return await this.#writeGate.write(async () => {
+      if (!this.#metadata.has(id)) return { deleted: false, lsn: this.appliedLsn };
       const lsn = await this.#wal.append({ type: RecordType.Delete, ids: [id] });
       const deleted = await this.#applyInOrder(lsn, () => this.#remove(id));
       return { deleted, lsn };
-    } finally {
-      this.#writeDone();
-    }
+    });
   }
 
   /**
@@ -434,7 +422,7 @@ export class Collection {
       );
       let checkpoint: SnapshotManifest;
       try {
-        checkpoint = await this.#withWritesPaused(async () => {
+        checkpoint = await this.#writeGate.exclusive(async () => {
           const saved = await writeSnapshotFiles(
             this.#io,
             this.#dir,
@@ -495,33 +483,6 @@ export class Collection {
     const done = () => void (this.#snapshotsQueued -= 1);
     this.#snapshotChain = result.then(done, done);
     return result;
-  }
-
-  /** Holds new writes, waits for those in flight to apply, runs `work`, releases the writes. */
-  async #withWritesPaused<T>(work: () => Promise<T>): Promise<T> {
-    let release!: () => void;
-    this.#writeGate = new Promise((resolve) => (release = resolve));
-    try {
-      while (this.#writesInFlight > 0) {
-        await new Promise<void>((resolve) => this.#writesIdle.push(resolve));
-      }
-      return await work();
-    } finally {
-      this.#writeGate = undefined;
-      release();
-    }
-  }
-
-  async #passWriteGate(): Promise<void> {
-    while (this.#writeGate !== undefined) await this.#writeGate;
-  }
-
-  #writeDone(): void {
-    this.#writesInFlight -= 1;
-    if (this.#writesInFlight > 0) return;
-    const waiters = this.#writesIdle;
-    this.#writesIdle = [];
-    for (const wake of waiters) wake();
   }
 
   /** Applies durable records strictly in LSN order, whatever order their promises settle in. */

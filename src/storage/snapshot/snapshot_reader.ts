@@ -128,6 +128,20 @@ async function readVerified(
   return bytes;
 }
 
+/** Reads the manifest and both data files, each checked against the manifest. */
+async function readVerifiedFiles(
+  io: FileIO,
+  collectionDir: string,
+  snapshotId: string,
+  expect: SnapshotExpectation,
+): Promise<{ manifest: SnapshotManifest; vectorsParquet: Uint8Array; graph: Uint8Array }> {
+  const manifest = await readManifest(io, collectionDir, snapshotId, expect);
+  const dir = snapshotPath(collectionDir, snapshotId);
+  const vectorsParquet = await readVerified(io, dir, manifest, VECTORS_FILE);
+  const graph = await readVerified(io, dir, manifest, GRAPH_FILE);
+  return { manifest, vectorsParquet, graph };
+}
+
 /**
  * Verifies a snapshot without decoding it: manifest, sizes and checksums.
  *
@@ -145,11 +159,7 @@ export async function verifySnapshot(
   snapshotId: string,
   expect: SnapshotExpectation = {},
 ): Promise<SnapshotManifest> {
-  const manifest = await readManifest(io, collectionDir, snapshotId, expect);
-  const dir = snapshotPath(collectionDir, snapshotId);
-  await readVerified(io, dir, manifest, VECTORS_FILE);
-  await readVerified(io, dir, manifest, GRAPH_FILE);
-  return manifest;
+  return (await readVerifiedFiles(io, collectionDir, snapshotId, expect)).manifest;
 }
 
 /**
@@ -169,19 +179,17 @@ export async function readSnapshot(
   snapshotId: string,
   expect: SnapshotExpectation = {},
 ): Promise<SnapshotData> {
-  const manifest = await readManifest(io, collectionDir, snapshotId, expect);
-  const dir = snapshotPath(collectionDir, snapshotId);
-  const vectorBytes = await readVerified(io, dir, manifest, VECTORS_FILE);
-  const graph = await readVerified(io, dir, manifest, GRAPH_FILE);
-  const vectorsPath = joinPath(dir, VECTORS_FILE);
-  const rows = decodeVectorsParquet(vectorBytes, manifest.dimension, vectorsPath);
+  const files = await readVerifiedFiles(io, collectionDir, snapshotId, expect);
+  const { manifest } = files;
+  const vectorsPath = joinPath(snapshotPath(collectionDir, snapshotId), VECTORS_FILE);
+  const rows = decodeVectorsParquet(files.vectorsParquet, manifest.dimension, vectorsPath);
   if (rows.ids.length !== manifest.vector_count) {
     throw corrupt(
       `Cannot read snapshot file "${vectorsPath}": it has ${rows.ids.length} rows, ` +
         `manifest says ${manifest.vector_count}`,
     );
   }
-  return { manifest, graph, rows, vectorsParquet: vectorBytes };
+  return { ...files, rows };
 }
 
 /**
