@@ -15,7 +15,7 @@
 
 import { CorruptionError } from "../errors.ts";
 import type { SegmentState } from "../kernel/mod.ts";
-import type { StoredIndex, StoredSegment } from "./index_codec.ts";
+import type { ExportedSegment, StoredIndex, StoredSegment } from "./index_codec.ts";
 import type { PointId } from "./point_id.ts";
 import type { IndexParams } from "./vector_index.ts";
 import { ByteReader, concatBytes, u32Bytes } from "./_bytes.ts";
@@ -60,7 +60,7 @@ function isDeleted(records: Uint8Array, at: number): boolean {
  */
 export function encodeGraph(
   params: IndexParams,
-  segments: readonly StoredSegment[],
+  segments: readonly ExportedSegment[],
   recordBytes: number,
 ): Uint8Array {
   const vectorBytes = vectorBytesOf(params.dimension);
@@ -110,38 +110,58 @@ export function decodeGraph(graph: Uint8Array, rows: GraphRows): StoredIndex {
   const linkBytes = header.recordBytes - vectorBytes;
   let row = 0;
   const segments = header.segments.map((counters): StoredSegment => {
-    const { liveCount, poolBytes, ...state } = counters;
-    const links = reader.take(state.count * linkBytes);
-    const tombstones = reader.take(state.deletedCount * vectorBytes);
+    const { liveCount, poolBytes, ...rest } = counters;
+    const links = reader.take(rest.count * linkBytes);
+    const tombstones = reader.take(rest.deletedCount * vectorBytes);
     const pool = reader.take(poolBytes);
-    const records = new Uint8Array(state.count * header.recordBytes);
-    const ids: (PointId | undefined)[] = new Array(state.count);
-    let tombstone = 0;
-    for (let slot = 0; slot < state.count; slot++) {
-      const record = slot * header.recordBytes;
-      const linkPart = links.subarray(slot * linkBytes, (slot + 1) * linkBytes);
-      records.set(linkPart, record + vectorBytes);
-      if (isDeleted(linkPart, 0)) {
-        records.set(
-          tombstones.subarray(tombstone * vectorBytes, ++tombstone * vectorBytes),
-          record,
-        );
-      } else {
-        const vector = rows.vector(row);
-        checkRowVector(vector, header.params.dimension, row);
-        records.set(new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength), record);
-        ids[slot] = rows.id(row++);
+    const firstRow = row;
+    const ids = assignRows(links, linkBytes, liveCount, rest.deletedCount, firstRow, rows);
+    row += liveCount;
+    const writeRecords = (target: Uint8Array) => {
+      let live = firstRow;
+      let tombstone = 0;
+      for (let slot = 0; slot < rest.count; slot++) {
+        const record = slot * header.recordBytes;
+        const linkPart = links.subarray(slot * linkBytes, (slot + 1) * linkBytes);
+        target.set(linkPart, record + vectorBytes);
+        if (ids[slot] === undefined) {
+          target.set(
+            tombstones.subarray(tombstone * vectorBytes, ++tombstone * vectorBytes),
+            record,
+          );
+        } else {
+          const vector = rows.vector(live++);
+          checkRowVector(vector, header.params.dimension, live - 1);
+          target.set(new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength), record);
+          target.fill(0, record + vector.byteLength, record + vectorBytes);
+        }
       }
-    }
-    if (
-      tombstone !== state.deletedCount || ids.filter((id) => id !== undefined).length !== liveCount
-    ) {
-      throw new CorruptionError("Cannot load graph: tombstone flags disagree with the counters");
-    }
-    return { state: { ...state, records, pool }, ids };
+    };
+    return { image: { ...rest, pool, writeRecords }, ids };
   });
   reader.expectEnd();
   return { params: header.params, segments };
+}
+
+/** Ids of a segment's slots from its tombstone flags and the rows; checks the counts. */
+function assignRows(
+  links: Uint8Array,
+  linkBytes: number,
+  liveCount: number,
+  deletedCount: number,
+  firstRow: number,
+  rows: GraphRows,
+): (PointId | undefined)[] {
+  const count = links.byteLength / linkBytes;
+  const ids: (PointId | undefined)[] = new Array(count);
+  let live = 0;
+  for (let slot = 0; slot < count; slot++) {
+    if (!isDeleted(links, slot * linkBytes)) ids[slot] = rows.id(firstRow + live++);
+  }
+  if (live !== liveCount || count - live !== deletedCount) {
+    throw new CorruptionError("Cannot load graph: tombstone flags disagree with the counters");
+  }
+  return ids;
 }
 
 function checkRowVector(vector: Float32Array, dimension: number, row: number): void {

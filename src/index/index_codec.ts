@@ -13,7 +13,7 @@
  */
 
 import { CorruptionError } from "../errors.ts";
-import type { SegmentState } from "../kernel/mod.ts";
+import type { SegmentImage, SegmentState } from "../kernel/mod.ts";
 import type { PointId } from "./point_id.ts";
 import type { IndexParams } from "./vector_index.ts";
 import { ByteReader, concatBytes, u32Bytes } from "./_bytes.ts";
@@ -26,9 +26,15 @@ const TAG_NUMBER = 2;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-/** One segment as stored: its kernel state and the id of each slot. */
-export interface StoredSegment {
+/** One segment as exported: its kernel state and the id of each slot. */
+export interface ExportedSegment {
   readonly state: SegmentState;
+  readonly ids: readonly (PointId | undefined)[];
+}
+
+/** One segment as decoded: an image to restore from and the id of each slot. */
+export interface StoredSegment {
+  readonly image: SegmentImage;
   readonly ids: readonly (PointId | undefined)[];
 }
 
@@ -51,7 +57,7 @@ type SegmentHeader = Omit<SegmentState, "records" | "pool"> & {
  * @param segments its segments
  * @returns the bytes
  */
-export function encodeIndex(params: IndexParams, segments: readonly StoredSegment[]): Uint8Array {
+export function encodeIndex(params: IndexParams, segments: readonly ExportedSegment[]): Uint8Array {
   const idBlocks = segments.map((segment) => encodeIds(segment.ids));
   const headers: SegmentHeader[] = segments.map(({ state }, i) => {
     const { records, pool, ...counters } = state;
@@ -88,7 +94,15 @@ export function decodeIndex(bytes: Uint8Array): StoredIndex {
     const records = reader.take(recordsBytes);
     const pool = reader.take(poolBytes);
     const ids = decodeIds(reader.take(idsBytes), counters.count);
-    return { state: { ...counters, records, pool }, ids };
+    const writeRecords = (target: Uint8Array) => {
+      if (target.byteLength !== records.byteLength) {
+        throw new CorruptionError(
+          `Cannot load index: records are ${records.byteLength} bytes, the segment needs ${target.byteLength}`,
+        );
+      }
+      target.set(records);
+    };
+    return { image: { ...counters, pool, writeRecords }, ids };
   });
   reader.expectEnd();
   return { params: header.params, segments };

@@ -304,9 +304,9 @@ export class VectorIndex {
         `Cannot load index: it is ${stored.params.graph ? "an HNSW" : "a brute-force"} index`,
       );
     }
-    for (const { state, ids } of stored.segments) {
+    for (const { image, ids } of stored.segments) {
       const segment = this.#segments.length;
-      this.#segments.push(SegmentKernel.fromState(this.#kernel, this.segmentParams(), state));
+      this.#segments.push(SegmentKernel.fromImage(this.#kernel, this.segmentParams(), image));
       this.#slotIds.push([...ids]);
       for (let slot = 0; slot < ids.length; slot++) {
         const id = ids[slot];

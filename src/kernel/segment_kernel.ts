@@ -39,8 +39,8 @@ export interface SegmentHits {
   readonly distances: Float32Array;
 }
 
-/** Everything needed to rebuild a segment byte for byte. */
-export interface SegmentState {
+/** A segment's counters: with its records and pool, all it takes to rebuild it. */
+export interface SegmentCounters {
   readonly count: number;
   readonly deletedCount: number;
   readonly poolUsedBytes: number;
@@ -48,10 +48,26 @@ export interface SegmentState {
   readonly maxLevel: number;
   readonly randomLow: number;
   readonly randomHigh: number;
+}
+
+/** A segment exported as bytes. */
+export interface SegmentState extends SegmentCounters {
   /** count × recordBytes: vectors, meta and level-0 links. */
   readonly records: Uint8Array;
   /** poolUsedBytes of upper-level links. */
   readonly pool: Uint8Array;
+}
+
+/**
+ * A segment to restore: its records are written straight into the new
+ * instance's memory by `writeRecords`, so a decoder that assembles records
+ * from parts (graph.bin + Parquet rows) never builds a second copy.
+ */
+export interface SegmentImage extends SegmentCounters {
+  /** poolUsedBytes of upper-level links. */
+  readonly pool: Uint8Array;
+  /** Fills `target` (exactly count × recordBytes bytes) with the records. */
+  writeRecords(target: Uint8Array): void;
 }
 
 const MEMORY_BYTES_MAX = 4 * 1024 ** 3;
@@ -287,38 +303,34 @@ export class SegmentKernel {
   }
 
   /**
-   * Makes a segment from exported state, without rebuilding anything.
+   * Makes a segment from an image, without rebuilding anything.
    *
    * @param kernel the compiled kernel
-   * @param params the parameters the state was made with
-   * @param state the state
+   * @param params the parameters the image was made with
+   * @param image counters, pool and a writer of the records
    * @returns the segment
-   * @throws RangeError when the state's sizes do not fit the parameters
+   * @throws CapacityError when memory cannot hold it; whatever `writeRecords` throws
    */
-  static fromState(kernel: Kernel, params: SegmentParams, state: SegmentState): SegmentKernel {
+  static fromImage(kernel: Kernel, params: SegmentParams, image: SegmentImage): SegmentKernel {
     const segment = new SegmentKernel(kernel, params);
-    if (state.records.byteLength !== state.count * segment.recordBytes) {
-      throw new RangeError(
-        `Cannot restore a segment: records are ${state.records.byteLength} bytes, expected ${
-          state.count * segment.recordBytes
-        }`,
-      );
-    }
-    const poolBytes = Math.max(state.pool.byteLength, Math.ceil(state.count * 0.1));
-    if (segment.#wasm.reserve_segment(Math.max(state.count, 1), poolBytes) !== 1) {
-      throw new CapacityError(`Cannot restore a segment of ${state.count} slots: no memory`);
-    }
     const wasm = segment.#wasm;
-    new Uint8Array(wasm.memory.buffer, wasm.records_ptr() >>> 0).set(state.records);
-    new Uint8Array(wasm.memory.buffer, wasm.pool_ptr() >>> 0).set(state.pool);
-    wasm.restore_segment(
-      state.count,
-      state.deletedCount,
-      state.poolUsedBytes,
-      state.entryPoint,
-      state.maxLevel,
+    const poolBytes = Math.max(image.pool.byteLength, Math.ceil(image.count * 0.1));
+    if (wasm.reserve_segment(Math.max(image.count, 1), poolBytes) !== 1) {
+      throw new CapacityError(`Cannot restore a segment of ${image.count} slots: no memory`);
+    }
+    const records = wasm.records_ptr() >>> 0;
+    image.writeRecords(
+      new Uint8Array(wasm.memory.buffer, records, image.count * segment.recordBytes),
     );
-    wasm.set_random_state(state.randomLow, state.randomHigh);
+    new Uint8Array(wasm.memory.buffer, wasm.pool_ptr() >>> 0).set(image.pool);
+    wasm.restore_segment(
+      image.count,
+      image.deletedCount,
+      image.poolUsedBytes,
+      image.entryPoint,
+      image.maxLevel,
+    );
+    wasm.set_random_state(image.randomLow, image.randomHigh);
     return segment;
   }
 
