@@ -172,6 +172,31 @@ export const CONFIG_SCHEMA = deepFreeze(
         doc: "Snapshots kept per collection; older ones are deleted after each new snapshot",
       }),
     },
+    tier: {
+      hotToWarmIdleMs: key({
+        type: integerType(0, 365 * 24 * 3_600_000),
+        default: 3_600_000,
+        doc: "Demote a hot collection to warm (memory freed) after this long without access, " +
+          "in ms; 0 = never",
+      }),
+      warmToColdIdleMs: key({
+        type: integerType(0, 365 * 24 * 3_600_000),
+        default: 24 * 3_600_000,
+        doc: "Demote a warm collection to cold (S3 only; needs [s3]) after this long without " +
+          "access, in ms; 0 = never",
+      }),
+      checkIntervalMs: key({
+        type: integerType(100, 3_600_000),
+        default: 30_000,
+        doc: "How often the tier rules are applied, in ms",
+      }),
+      hotMemoryBudgetBytes: key({
+        type: integerType(0, Number.MAX_SAFE_INTEGER),
+        default: 0,
+        doc: "Most index memory of hot collections, in bytes; beyond it the least recently " +
+          "used unpinned ones are demoted to warm; 0 = unlimited",
+      }),
+    },
     auth: {
       apiKeys: key({
         type: apiKeysType({

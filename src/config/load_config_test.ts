@@ -40,6 +40,12 @@ const DEFAULTS: Config = {
     checkIntervalMs: 5000,
     retention: 3,
   },
+  tier: {
+    hotToWarmIdleMs: 3600000,
+    warmToColdIdleMs: 86400000,
+    checkIntervalMs: 30000,
+    hotMemoryBudgetBytes: 0,
+  },
   auth: { apiKeys: [] },
   log: { level: "info", format: "json" },
   index: { defaultM: 16, defaultEfConstruction: 200, defaultEfSearch: 64 },
