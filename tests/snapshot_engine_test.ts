@@ -52,10 +52,10 @@ function snapshotDirs(dataDir: string, id: string): string[] {
 
 type Points = Map<string | number, { vector: Uint8Array; metadata: unknown }>;
 
-function everyPoint(engine: AkiEngine, ids: Iterable<string | number>): Points {
+async function everyPoint(engine: AkiEngine, ids: Iterable<string | number>): Promise<Points> {
   const points: Points = new Map();
   for (const id of ids) {
-    const point = engine.getPoint("c", id);
+    const point = await engine.getPoint("c", id);
     if (point !== undefined) {
       points.set(id, { vector: bitsOf(point.vector).slice(), metadata: point.metadata });
     }
@@ -83,7 +83,7 @@ Deno.test("restart: snapshot + WAL after it; vectors bit-exact; old WAL segments
     for (let b = 45; b < 60; b++) await engine.upsert("c", batch(random, b * 100, 100));
     await engine.deletePoint("c", "p3");
     const allIds = Array.from({ length: 6000 }, (_, n) => (n % 3 === 0 ? `p${n}` : n));
-    const before = everyPoint(engine, allIds);
+    const before = await everyPoint(engine, allIds);
     const query = randomVector(random, DIM);
     const hitsBefore = await engine.search("c", { vector: query, k: 10, efSearch: 400 });
     await engine.close();
@@ -91,7 +91,7 @@ Deno.test("restart: snapshot + WAL after it; vectors bit-exact; old WAL segments
     engine = await open(dataDir);
     assert.deepEqual(engine.readiness().failedCollections, []);
     assert.equal(engine.getCollection("c").vectorCount, before.size);
-    assert.deepEqual(everyPoint(engine, allIds), before);
+    assert.deepEqual(await everyPoint(engine, allIds), before);
     const hitsAfter = await engine.search("c", { vector: query, k: 10, efSearch: 400 });
     assert.deepEqual(hitsAfter.map((h) => h.id), hitsBefore.map((h) => h.id));
     assert.deepEqual((await engine.listSnapshots("c")).map((m) => m.snapshot_id), [
@@ -117,7 +117,10 @@ Deno.test("recovery falls back to an older snapshot when the newest fails verifi
       `${dataDir}/collections/${collectionId}`,
       engine.collection("c").captureSnapshot(),
     );
-    const before = everyPoint(engine, Array.from({ length: 100 }, (_, n) => n % 3 ? n : `p${n}`));
+    const before = await everyPoint(
+      engine,
+      Array.from({ length: 100 }, (_, n) => n % 3 ? n : `p${n}`),
+    );
     await engine.close();
     const graph = `${dataDir}/collections/${collectionId}/snapshots/${newer.snapshot_id}/graph.bin`;
     const bytes = await Deno.readFile(graph);
@@ -129,7 +132,7 @@ Deno.test("recovery falls back to an older snapshot when the newest fails verifi
     assert.deepEqual(engine.readiness().failedCollections, []);
     assert.equal(engine.getCollection("c").vectorCount, 100);
     assert.deepEqual(
-      everyPoint(engine, Array.from({ length: 100 }, (_, n) => n % 3 ? n : `p${n}`)),
+      await everyPoint(engine, Array.from({ length: 100 }, (_, n) => n % 3 ? n : `p${n}`)),
       before,
     );
     assert.equal(engine.collection("c").lastSnapshot?.snapshot_id, older.snapshot_id);
@@ -171,11 +174,11 @@ Deno.test("restore into a running collection; survives restart; corrupt restore 
     const ids = Array.from({ length: 300 }, (_, n) => (n % 3 === 0 ? `p${n}` : n));
     await engine.upsert("c", batch(random, 0, 100));
     const first = await engine.createSnapshot("c");
-    const atFirst = everyPoint(engine, ids);
+    const atFirst = await everyPoint(engine, ids);
     await engine.upsert("c", batch(random, 50, 150));
     await engine.deletePoint("c", 2);
     const second = await engine.createSnapshot("c");
-    const atSecond = everyPoint(engine, ids);
+    const atSecond = await everyPoint(engine, ids);
     assert.equal(atSecond.size, 199);
 
     // Writes racing with the restore: each lands either before it (and is undone) or after.
@@ -184,8 +187,8 @@ Deno.test("restore into a running collection; survives restart; corrupt restore 
     await racing;
     assert.equal(outcome.restored.snapshot_id, first.snapshot_id);
     assert.ok(outcome.checkpoint.lsn >= second.lsn + 1);
-    assert.deepEqual(everyPoint(engine, ids), atFirst);
-    const racerKept = engine.getPoint("c", "racer") === undefined ? 0 : 1;
+    assert.deepEqual(await everyPoint(engine, ids), atFirst);
+    const racerKept = (await engine.getPoint("c", "racer")) === undefined ? 0 : 1;
     assert.equal(engine.getCollection("c").vectorCount, 100 + racerKept);
     await engine.upsert("c", [{ id: "after", vector: randomVector(random, DIM), metadata: {} }]);
 
@@ -208,8 +211,8 @@ Deno.test("restore into a running collection; survives restart; corrupt restore 
     engine = await open(dataDir);
     assert.deepEqual(engine.readiness().failedCollections, []);
     const expected = new Map(atFirst);
-    const after = engine.getPoint("c", "after")!;
-    assert.deepEqual(everyPoint(engine, ids), expected);
+    const after = (await engine.getPoint("c", "after"))!;
+    assert.deepEqual(await everyPoint(engine, ids), expected);
     assert.deepEqual(after.metadata, {});
     assert.equal(engine.getCollection("c").vectorCount, 101 + racerKept);
     await engine.close();

@@ -17,6 +17,7 @@ import { errorResponse } from "./error_map.ts";
 import { requestLog } from "./request_log.ts";
 import { addCollectionRoutes } from "./routes.ts";
 import { addSnapshotRoutes } from "./snapshot_routes.ts";
+import { addTierRoutes } from "./tier_routes.ts";
 
 /** What the app is built from. */
 export interface AppServices {
@@ -77,6 +78,7 @@ export function createApp(services: AppServices): Hono {
     maxBatchPoints: config.server.maxBatchPoints,
   });
   addSnapshotRoutes(app, { engine, maxBodyBytes: config.server.maxBodyBytes });
+  addTierRoutes(app, { engine, maxBodyBytes: config.server.maxBodyBytes });
 
   app.notFound((c) => {
     const error = new NotFoundError(`Cannot ${c.req.method} ${c.req.path}: no such route`, {

@@ -9,6 +9,7 @@
 import type { Engine, Readiness } from "../engine/engine_types.ts";
 import { notReady } from "./api_error.ts";
 import { snapshotsOf } from "./snapshot_routes.ts";
+import { tiersOf } from "./tier_routes.ts";
 
 /** A stand-in engine and the switch that hands calls to the real one. */
 export interface DeferredEngine {
@@ -55,6 +56,14 @@ export function createDeferredEngine(): DeferredEngine {
     createSnapshot: (c) => snapshotsOf(target()).createSnapshot(c),
     listSnapshots: (c) => snapshotsOf(target()).listSnapshots(c),
     restoreSnapshot: (c, id) => snapshotsOf(target()).restoreSnapshot(c, id),
+    tierStatus: (c) => tiersOf(target()).tierStatus(c),
+    promote: (c) => tiersOf(target()).promote(c),
+    demote: (c, to) => tiersOf(target()).demote(c, to),
+    pin: (c) => tiersOf(target()).pin(c),
+    unpin: (c) => tiersOf(target()).unpin(c),
+    dlqStatus: () => tiersOf(target()).dlqStatus(),
+    retryDeadLetters: () => tiersOf(target()).retryDeadLetters(),
+    resetCircuitBreaker: () => tiersOf(target()).resetCircuitBreaker(),
   };
   return {
     engine,

@@ -12,6 +12,7 @@
  * | `CapacityError` | 507, or 503 + `Retry-After` when its code names an overload, loading or shutdown | `insufficient_capacity` |
  * | `CorruptionError` with code `snapshot_corrupt` | 422 | `snapshot_corrupt` (the message names the file) |
  * | `CorruptionError` | 503 | `data_corrupted` (message generic, details logged) |
+ * | `ObjectStoreError` (S3 trouble on a path that needs S3: cold promotion, demotion to cold) | 503 + `Retry-After` | `object_store_<kind>` |
  * | `ApiError` | its own (401, 403, 413, 503) | its own |
  * | Hono `HTTPException` | its own | `http_error` |
  * | anything else | 500 | `internal` (message generic, details logged) |
@@ -23,6 +24,7 @@ import { HTTPException } from "hono/http-exception";
 import { CapacityError, ConflictError, CorruptionError, NotFoundError } from "../errors.ts";
 import type { Logger } from "../obs/logger.ts";
 import { ApiError } from "./api_error.ts";
+import { ObjectStoreError } from "../engine/mod.ts";
 
 /** The body of every error response. */
 export interface ErrorBody {
@@ -81,6 +83,9 @@ export function mapError(error: unknown): MappedError {
       "Cannot use the collection: its stored data failed an integrity check; " +
         "see the server log and restore from a snapshot",
     );
+  }
+  if (error instanceof ObjectStoreError) {
+    return mapped(503, error.code, error.message, { "retry-after": "5" });
   }
   if (error instanceof SyntaxError) {
     return mapped(400, codeOf(error, "invalid_json"), error.message);

@@ -60,16 +60,16 @@ export function addCollectionRoutes(app: Hono, services: RouteServices): void {
     const { upserted, lsn } = await engine.upsert(name, points);
     return c.json({ upserted, lsn });
   });
-  app.get(`${base}/:c/vectors/:id`, (c) => {
+  app.get(`${base}/:c/vectors/:id`, async (c) => {
     const name = collection(c);
-    const id = resolvePointId(engine, name, c.req.param("id") ?? "");
-    const point = engine.getPoint(name, id);
+    const id = await resolvePointId(engine, name, c.req.param("id") ?? "");
+    const point = await engine.getPoint(name, id);
     if (point === undefined) throw pointNotFound(name, id);
     return c.json(renderPoint(point));
   });
   app.delete(`${base}/:c/vectors/:id`, async (c) => {
     const name = collection(c);
-    const id = resolvePointId(engine, name, c.req.param("id") ?? "");
+    const id = await resolvePointId(engine, name, c.req.param("id") ?? "");
     const { deleted, lsn } = await engine.deletePoint(name, id);
     if (!deleted) throw pointNotFound(name, id);
     return c.json({ deleted, lsn });
@@ -92,10 +92,10 @@ export function addCollectionRoutes(app: Hono, services: RouteServices): void {
  * for an all-digit path, the integer id when such a point exists; otherwise
  * the string (which the caller reports as not found).
  */
-function resolvePointId(engine: Engine, collection: string, raw: string): PointId {
+async function resolvePointId(engine: Engine, collection: string, raw: string): Promise<PointId> {
   const { text, integer } = parsePathPointId(raw);
-  if (integer === undefined || engine.getPoint(collection, text) !== undefined) return text;
-  return engine.getPoint(collection, integer) !== undefined ? integer : text;
+  if (integer === undefined || (await engine.getPoint(collection, text)) !== undefined) return text;
+  return (await engine.getPoint(collection, integer)) !== undefined ? integer : text;
 }
 
 /**

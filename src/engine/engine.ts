@@ -35,11 +35,18 @@ import type {
 } from "./engine_types.ts";
 import { removeTree } from "./file_tree.ts";
 import { uuidV7 } from "./uuid_v7.ts";
+import type { DlqStatus, RetryAllReport, SnapshotUploads } from "./snapshot_uploads.ts";
+import { TierManager, type TierObserver, type TierStatus } from "./tier_manager.ts";
+import { TierTable } from "./tier_table.ts";
 
-/** A registered collection: still recovering, serving, or refused at recovery. */
+/**
+ * A registered collection: still recovering, serving, or refused at recovery.
+ * A ready collection's residency (hot/warm/cold, its open `Collection`) is the
+ * tier manager's.
+ */
 type Slot =
   | { readonly status: "loading"; readonly row: CollectionRow }
-  | { readonly status: "ready"; readonly row: CollectionRow; readonly collection: Collection }
+  | { readonly status: "ready"; readonly row: CollectionRow }
   | { readonly status: "failed"; readonly row: CollectionRow; readonly error: string };
 
 /** What {@linkcode AkiEngine} is built from. */
@@ -51,6 +58,10 @@ export interface EngineParts {
   readonly catalog: Catalog;
   /** WAL timing hooks for metrics (`akidb_wal_append_duration_seconds`, …). */
   readonly walObserver?: WalObserver | undefined;
+  /** Snapshot uploads to S3; undefined when no bucket is configured. */
+  readonly uploads?: SnapshotUploads | undefined;
+  /** Tier metrics hooks (`akidb_tier_transitions_total`, `akidb_collection_tier`). */
+  readonly tierObserver?: TierObserver | undefined;
 }
 
 /** The {@linkcode Engine} implementation; build it with `createEngine`. */
@@ -64,6 +75,8 @@ export class AkiEngine implements Engine {
   #recovery: Promise<void> = Promise.resolve();
   #closed = false;
   #snapshotTimer: ReturnType<typeof setInterval> | undefined;
+  /** Owns every ready collection's residency (hot/warm/cold). */
+  readonly tiers: TierManager;
 
   /**
    * Use `createEngine`, which prepares the data directory and the catalog.
@@ -84,6 +97,26 @@ export class AkiEngine implements Engine {
           error,
         }),
     };
+    const tier = parts.config.tier;
+    this.tiers = new TierManager({
+      host: {
+        open: (row) =>
+          Collection.open(parts.kernel, parts.io, this.#dataDir, row, this.#walOptions),
+        snapshot: (collection, reason) => this.#snapshotOf(collection, reason),
+        dirOf: (id) => collectionDir(this.#dataDir, id),
+      },
+      io: parts.io,
+      table: new TierTable(parts.catalog.db),
+      uploads: parts.uploads,
+      logger: parts.logger.child({ component: "tiers" }),
+      rules: {
+        hotToWarmIdleMs: tier.hotToWarmIdleMs,
+        warmToColdIdleMs: tier.warmToColdIdleMs,
+        hotMemoryBudgetBytes: tier.hotMemoryBudgetBytes,
+      },
+      checkIntervalMs: tier.checkIntervalMs,
+      observer: parts.tierObserver,
+    });
   }
 
   get #dataDir(): string {
@@ -123,6 +156,7 @@ export class AkiEngine implements Engine {
     for (const row of ready) this.#register({ status: "loading", row });
     this.#recovery = this.#recoverAll(ready);
     this.#startSnapshotTimer();
+    this.tiers.start();
   }
 
   /** Checks every `snapshot.checkIntervalMs` which collections are due for a snapshot. */
@@ -138,10 +172,9 @@ export class AkiEngine implements Engine {
 
   #autoSnapshot(policy: SnapshotPolicy): void {
     const nowMs = performance.now();
-    for (const slot of this.#slots.values()) {
-      if (slot.status !== "ready" || slot.collection.snapshotBusy) continue;
-      if (!slot.collection.snapshotDue(policy, nowMs)) continue;
-      this.#snapshotOf(slot.collection, "automatic").catch(() => undefined);
+    for (const collection of this.tiers.hotCollections()) {
+      if (collection.snapshotBusy || !collection.snapshotDue(policy, nowMs)) continue;
+      this.#snapshotOf(collection, "automatic").catch(() => undefined);
     }
   }
 
@@ -157,11 +190,22 @@ export class AkiEngine implements Engine {
         vectors: manifest.vector_count,
         ms: Math.round(performance.now() - startedAtMs),
       });
+      this.#upload(collection, manifest);
       return manifest;
     } catch (error) {
       this.#parts.logger.error("snapshot failed", { ...fields, error: errorText(error) });
       throw error;
     }
+  }
+
+  /** Schedules the background upload of a durable snapshot (never waited for by a write). */
+  #upload(collection: Collection, manifest: SnapshotManifest): void {
+    const id = collection.row.id;
+    void this.#parts.uploads?.snapshotDurable(
+      id,
+      collectionDir(this.#dataDir, id),
+      manifest.snapshot_id,
+    );
   }
 
   /** Resolves once every collection is recovered or failed. */
@@ -172,6 +216,13 @@ export class AkiEngine implements Engine {
   async #recoverAll(rows: readonly CollectionRow[]): Promise<void> {
     for (const row of rows) {
       const startedAtMs = performance.now();
+      const stored = this.tiers.storedRow(row.id);
+      if (stored !== undefined && stored.tier !== "hot") {
+        // Warm and cold collections stay unloaded until accessed.
+        this.tiers.addDemoted(row, stored);
+        this.#slots.set(row.id, { status: "ready", row });
+        continue;
+      }
       try {
         const collection = await Collection.open(
           this.#parts.kernel,
@@ -184,7 +235,8 @@ export class AkiEngine implements Engine {
           await collection.close();
           return;
         }
-        this.#slots.set(row.id, { status: "ready", row, collection });
+        this.tiers.addHot(row, collection);
+        this.#slots.set(row.id, { status: "ready", row });
         this.#parts.logger.info("recovered collection", {
           collection: row.name,
           vectors: collection.vectorCount,
@@ -236,20 +288,21 @@ export class AkiEngine implements Engine {
       throw error;
     }
     const ready = { ...row, state: "ready" as const };
-    this.#register({ status: "ready", row: ready, collection });
+    this.tiers.addHot(ready, collection);
+    this.#register({ status: "ready", row: ready });
     this.#parts.logger.info("created collection", { collection: row.name, collectionId: row.id });
-    return infoOf(ready, 0);
+    return infoOf(ready, { vectorCount: 0, tier: "hot" });
   }
 
   listCollections(): CollectionInfo[] {
     return [...this.#slots.values()].flatMap((slot) =>
-      slot.status === "ready" ? [infoOf(slot.row, slot.collection.vectorCount)] : []
+      slot.status === "ready" ? [infoOf(slot.row, this.tiers.status(slot.row.id))] : []
     );
   }
 
   getCollection(c: string): CollectionInfo {
-    const collection = this.collection(c);
-    return infoOf(collection.row, collection.vectorCount);
+    const row = this.#readyRow(c);
+    return infoOf(row, this.tiers.status(row.id));
   }
 
   async deleteCollection(c: string): Promise<void> {
@@ -260,9 +313,10 @@ export class AkiEngine implements Engine {
     catalog.setState(slot.row.id, "dropping");
     this.#slots.delete(slot.row.id);
     this.#ids.delete(slot.row.name);
-    if (slot.status === "ready") await slot.collection.close().catch(() => undefined);
+    if (slot.status === "ready") await this.tiers.remove(slot.row.id);
     await removeTree(io, collectionDir(this.#dataDir, slot.row.id));
     catalog.delete(slot.row.id);
+    void this.#parts.uploads?.deleteCollection(slot.row.id);
     logger.info("dropped collection", { collection: slot.row.name, collectionId: slot.row.id });
   }
 
@@ -275,27 +329,19 @@ export class AkiEngine implements Engine {
         ),
       );
     }
-    try {
-      return this.collection(c).upsert(points);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#use(c, (collection) => collection.upsert(points));
   }
 
-  getPoint(c: string, id: PointId): PointRecord | undefined {
-    return this.collection(c).getPoint(id);
+  getPoint(c: string, id: PointId): Promise<PointRecord | undefined> {
+    return this.#use(c, (collection) => collection.getPoint(id));
   }
 
-  async deletePoint(c: string, id: PointId): Promise<{ deleted: boolean; lsn: number }> {
-    return await this.collection(c).deletePoint(id);
+  deletePoint(c: string, id: PointId): Promise<{ deleted: boolean; lsn: number }> {
+    return this.#use(c, (collection) => collection.deletePoint(id));
   }
 
   search(c: string, request: SearchRequest): Promise<SearchResult[]> {
-    try {
-      return Promise.resolve(this.collection(c).search(request));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#use(c, (collection) => collection.search(request));
   }
 
   /**
@@ -307,11 +353,7 @@ export class AkiEngine implements Engine {
    * @returns how many WAL segments were deleted
    */
   checkpoint(c: string, snapshotLsn: number): Promise<number> {
-    try {
-      return this.collection(c).checkpoint(snapshotLsn);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#use(c, (collection) => collection.checkpoint(snapshotLsn));
   }
 
   /**
@@ -320,8 +362,8 @@ export class AkiEngine implements Engine {
    * @param c the collection's id or name
    * @returns the new snapshot's manifest
    */
-  async createSnapshot(c: string): Promise<SnapshotManifest> {
-    return await this.#snapshotOf(this.collection(c), "requested");
+  createSnapshot(c: string): Promise<SnapshotManifest> {
+    return this.#use(c, (collection) => this.#snapshotOf(collection, "requested"));
   }
 
   /**
@@ -330,8 +372,8 @@ export class AkiEngine implements Engine {
    * @param c the collection's id or name
    * @returns their manifests
    */
-  async listSnapshots(c: string): Promise<SnapshotManifest[]> {
-    return await this.collection(c).listSnapshots();
+  listSnapshots(c: string): Promise<SnapshotManifest[]> {
+    return this.#use(c, (collection) => collection.listSnapshots());
   }
 
   /**
@@ -342,8 +384,11 @@ export class AkiEngine implements Engine {
    * @returns the snapshot restored and the snapshot recording the restore
    * @throws NotFoundError for an unknown snapshot; CorruptionError when it fails verification
    */
-  async restoreSnapshot(c: string, snapshotId: string): Promise<RestoreOutcome> {
-    const collection = this.collection(c);
+  restoreSnapshot(c: string, snapshotId: string): Promise<RestoreOutcome> {
+    return this.#use(c, (collection) => this.#restore(collection, snapshotId));
+  }
+
+  async #restore(collection: Collection, snapshotId: string): Promise<RestoreOutcome> {
     const startedAtMs = performance.now();
     const fields = { collection: collection.row.name, snapshotId };
     try {
@@ -357,6 +402,7 @@ export class AkiEngine implements Engine {
         atLsn: outcome.checkpoint.lsn,
         ms: Math.round(performance.now() - startedAtMs),
       });
+      this.#upload(collection, outcome.checkpoint);
       return outcome;
     } catch (error) {
       this.#parts.logger.error("restore refused", { ...fields, error: errorText(error) });
@@ -373,9 +419,140 @@ export class AkiEngine implements Engine {
    *   CapacityError while it is still recovering
    */
   collection(c: string): Collection {
+    const row = this.#readyRow(c);
+    const collection = this.tiers.hotCollection(row.id);
+    if (collection === undefined) {
+      throw new CapacityError(`Cannot use collection "${row.name}": it is not loaded (not hot)`, {
+        code: "collection_loading",
+      });
+    }
+    return collection;
+  }
+
+  /**
+   * A collection's tier state.
+   *
+   * @param c the collection's id or name
+   * @returns tier, pin, access statistics
+   */
+  tierStatus(c: string): TierStatus {
+    return this.tiers.status(this.#readyRow(c).id);
+  }
+
+  /**
+   * Loads a warm or cold collection now.
+   *
+   * @param c the collection's id or name
+   * @returns the tier state afterwards
+   */
+  promote(c: string): Promise<TierStatus> {
+    return this.#tierCall(c, (id) => this.tiers.promote(id));
+  }
+
+  /**
+   * Demotes a collection (see `TierManager.demote`).
+   *
+   * @param c the collection's id or name
+   * @param to `warm` or `cold`
+   * @returns the tier state afterwards
+   */
+  demote(c: string, to: "warm" | "cold"): Promise<TierStatus> {
+    return this.#tierCall(c, (id) => this.tiers.demote(id, to));
+  }
+
+  /**
+   * Pins a collection hot.
+   *
+   * @param c the collection's id or name
+   * @returns the tier state afterwards
+   */
+  pin(c: string): Promise<TierStatus> {
+    return this.#tierCall(c, (id) => this.tiers.pin(id));
+  }
+
+  /**
+   * Unpins a collection.
+   *
+   * @param c the collection's id or name
+   * @returns the tier state afterwards
+   */
+  unpin(c: string): Promise<TierStatus> {
+    return this.#tierCall(c, (id) => Promise.resolve(this.tiers.unpin(id)));
+  }
+
+  /**
+   * The dead-letter queue and the circuit breaker.
+   *
+   * @returns size, entries, breaker state
+   * @throws ConflictError when no S3 is configured
+   */
+  dlqStatus(): DlqStatus {
+    return this.#requireUploads("read the dead-letter queue").status();
+  }
+
+  /**
+   * Replays the dead-letter queue, then deletes remote snapshots no longer on local disk.
+   *
+   * @returns succeeded, failed, remaining, discarded, breaker state
+   * @throws ConflictError when no S3 is configured
+   */
+  retryDeadLetters(): Promise<RetryAllReport> {
+    try {
+      const uploads = this.#requireUploads("retry the dead-letter queue");
+      const local = new Map<string, string>();
+      for (const slot of this.#slots.values()) {
+        if (slot.status !== "ready" || this.tiers.status(slot.row.id).tier === "cold") continue;
+        local.set(slot.row.id, collectionDir(this.#dataDir, slot.row.id));
+      }
+      return uploads.retryAll(local);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Closes the object store's circuit breaker by hand.
+   *
+   * @returns its state (0)
+   * @throws ConflictError when no S3 is configured
+   */
+  resetCircuitBreaker(): { breakerState: number } {
+    return { breakerState: this.#requireUploads("reset the circuit breaker").resetBreaker() };
+  }
+
+  /** The snapshot uploads, when S3 is configured (tests, benchmarks). */
+  get uploads(): SnapshotUploads | undefined {
+    return this.#parts.uploads;
+  }
+
+  #requireUploads(action: string): SnapshotUploads {
+    const uploads = this.#parts.uploads;
+    if (uploads === undefined) {
+      throw new ConflictError(`Cannot ${action}: no S3 bucket is configured`, {
+        code: "s3_not_configured",
+      });
+    }
+    return uploads;
+  }
+
+  async #tierCall(c: string, call: (id: string) => Promise<TierStatus>): Promise<TierStatus> {
+    return await call(this.#readyRow(c).id);
+  }
+
+  /** Runs work on a collection under a tier lease (promoting it first when warm or cold). */
+  async #use<T>(c: string, work: (collection: Collection) => T | Promise<T>): Promise<T> {
+    return await this.tiers.use(this.#readyRow(c).id, work);
+  }
+
+  /**
+   * The row of a ready collection.
+   *
+   * @throws NotFoundError, CorruptionError (failed recovery), CapacityError (still recovering)
+   */
+  #readyRow(c: string): CollectionRow {
     this.#checkOpen();
     const slot = this.#slot(c);
-    if (slot.status === "ready") return slot.collection;
+    if (slot.status === "ready") return slot.row;
     if (slot.status === "loading") throw notReady(slot.row);
     throw new CorruptionError(
       `Cannot use collection "${slot.row.name}": recovery failed: ${slot.error}`,
@@ -389,9 +566,8 @@ export class AkiEngine implements Engine {
     if (this.#snapshotTimer !== undefined) clearInterval(this.#snapshotTimer);
     await this.#recovery;
     const errors: unknown[] = [];
-    for (const slot of this.#slots.values()) {
-      if (slot.status === "ready") await slot.collection.close().catch((e) => errors.push(e));
-    }
+    await this.tiers.close().catch((e) => errors.push(e));
+    await this.#parts.uploads?.close().catch((e) => errors.push(e));
     this.#slots.clear();
     this.#ids.clear();
     this.#parts.catalog.close();
@@ -486,15 +662,18 @@ function notReady(row: CollectionRow): CapacityError {
   });
 }
 
-function infoOf(row: CollectionRow, vectorCount: number): CollectionInfo {
+function infoOf(
+  row: CollectionRow,
+  status: Pick<TierStatus, "vectorCount" | "tier">,
+): CollectionInfo {
   return {
     collectionId: row.id,
     name: row.name,
     dimension: row.dimension,
     metric: row.metric,
     hnsw: { m: row.m, efConstruction: row.efConstruction, efSearch: row.efSearch },
-    vectorCount,
-    tier: "hot",
+    vectorCount: status.vectorCount,
+    tier: status.tier,
     createdAt: row.createdAt,
   };
 }

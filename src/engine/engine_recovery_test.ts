@@ -35,7 +35,9 @@ Deno.test("engine: restart recovers every point, vector and metadata from the WA
     }]);
     await engine.deletePoint("c", 5);
     const before = new Map(
-      [..."x".repeat(200)].map((_, i) => [i, engine.getPoint("c", i)] as const),
+      await Promise.all(
+        [..."x".repeat(200)].map(async (_, i) => [i, await engine.getPoint("c", i)] as const),
+      ),
     );
     const query = randomVector(random, 4);
     const hitsBefore = await engine.search("c", { vector: query, k: 10, efSearch: 500 });
@@ -45,10 +47,12 @@ Deno.test("engine: restart recovers every point, vector and metadata from the WA
     assert.deepEqual(engine.readiness(), { recovered: true, failedCollections: [] });
     assert.deepEqual(engine.getCollection("c"), { ...info, vectorCount: 200 });
     assert.equal(engine.getCollection("empty").vectorCount, 0);
-    for (const [id, point] of before) assert.deepEqual(engine.getPoint("c", id), point, `id ${id}`);
-    assert.equal(engine.getPoint("c", 5), undefined);
-    assert.deepEqual(engine.getPoint("c", "named")?.metadata, undefined);
-    assert.deepEqual(engine.getPoint("c", 3)?.vector, before.get(3)?.vector);
+    for (const [id, point] of before) {
+      assert.deepEqual(await engine.getPoint("c", id), point, `id ${id}`);
+    }
+    assert.equal(await engine.getPoint("c", 5), undefined);
+    assert.deepEqual((await engine.getPoint("c", "named"))?.metadata, undefined);
+    assert.deepEqual((await engine.getPoint("c", 3))?.vector, before.get(3)?.vector);
     const hitsAfter = await engine.search("c", { vector: query, k: 10, efSearch: 500 });
     assert.deepEqual(hitsAfter.map((h) => h.id), hitsBefore.map((h) => h.id), `seed ${seed}`);
     // LSNs continue after the recovered ones: 1 create-free WAL, 6 upserts + 1 delete.
@@ -77,7 +81,7 @@ Deno.test("engine: a torn WAL tail is cut off and the acknowledged prefix is ser
     engine = await openEngine(dataDir);
     assert.deepEqual(engine.readiness().failedCollections, []);
     assert.equal(engine.getCollection("c").vectorCount, 2);
-    assert.deepEqual(engine.getPoint("c", 2)?.vector, v(2, 2));
+    assert.deepEqual((await engine.getPoint("c", 2))?.vector, v(2, 2));
     assert.equal((await engine.upsert("c", [{ id: 3, vector: v(3, 3) }])).lsn, 3);
     await engine.close();
     engine = await openEngine(dataDir);
@@ -202,7 +206,7 @@ Deno.test("engine: after power loss every acknowledged upsert is recovered", asy
       const again = await openEngine(dataDir, restarted);
       assert.deepEqual(again.readiness().failedCollections, [], `seed ${seed}`);
       for (const [id, vector] of acknowledged) {
-        const point = again.getPoint(name, id);
+        const point = await again.getPoint(name, id);
         assert.deepEqual(point?.vector, vector, `seed ${seed}, round ${round}, id ${id}`);
         assert.deepEqual(point?.metadata, { i: id });
       }

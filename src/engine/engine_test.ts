@@ -75,12 +75,12 @@ Deno.test("engine: upsert, get, replace, delete and search", async () => {
       { id: 7, vector: v(3, 4) },
     ]);
     assert.deepEqual(first, { upserted: 2, lsn: 1 });
-    assert.deepEqual(engine.getPoint("c", "a"), {
+    assert.deepEqual(await engine.getPoint("c", "a"), {
       id: "a",
       vector: v(0, 0),
       metadata: { tag: "x" },
     });
-    assert.equal(engine.getPoint("c", "7"), undefined, '"7" and 7 are different ids');
+    assert.equal(await engine.getPoint("c", "7"), undefined, '"7" and 7 are different ids');
     assert.equal(engine.getCollection("c").vectorCount, 2);
 
     const hits = await engine.search("c", { vector: v(3, 3), k: 2 });
@@ -96,7 +96,7 @@ Deno.test("engine: upsert, get, replace, delete and search", async () => {
 
     assert.deepEqual(await engine.deletePoint("c", "a"), { deleted: true, lsn: 3 });
     assert.deepEqual(await engine.deletePoint("c", "a"), { deleted: false, lsn: 3 });
-    assert.equal(engine.getPoint("c", "a"), undefined);
+    assert.equal(await engine.getPoint("c", "a"), undefined);
     assert.deepEqual((await engine.search("c", { vector: v(0, 0), k: 5 })).map((h) => h.id), [7]);
     assert.equal(engine.getCollection("c").vectorCount, 1);
     await assert.rejects(engine.search("missing", { vector: v(0, 0), k: 1 }), NotFoundError);
@@ -114,7 +114,11 @@ Deno.test("engine: scores follow the metric's convention", async () => {
     await engine.upsert("dot", points);
     const cos = await engine.search("cos", { vector: v(1, 1), k: 2 });
     assert.ok(Math.abs(cos[0]!.score - Math.SQRT1_2) < 1e-6);
-    assert.deepEqual(engine.getPoint("cos", 1)?.vector, v(1, 0), "cosine vectors are normalized");
+    assert.deepEqual(
+      (await engine.getPoint("cos", 1))?.vector,
+      v(1, 0),
+      "cosine vectors are normalized",
+    );
     const dot = await engine.search("dot", { vector: v(1, 1), k: 2 });
     assert.deepEqual(dot.map((h) => [h.id, h.score]), [[2, 3], [1, 2]]);
     await engine.close();
@@ -142,7 +146,7 @@ Deno.test("engine: an invalid point rejects the whole batch and writes nothing",
       await assert.rejects(engine.upsert("c", [good, bad]), message);
     }
     assert.equal(engine.getCollection("c").vectorCount, 0);
-    assert.equal(engine.getPoint("c", "ok"), undefined);
+    assert.equal(await engine.getPoint("c", "ok"), undefined);
     // Nothing reached the WAL: the next record is LSN 1.
     assert.deepEqual(await engine.upsert("c", [good]), { upserted: 1, lsn: 1 });
     await assert.rejects(engine.upsert("c", []), /no points/);
@@ -159,7 +163,7 @@ Deno.test("engine: duplicate ids in one batch — the last one wins", async () =
       { id: 1, vector: v(2, 2), metadata: { n: 2 } },
     ]);
     assert.equal(result.upserted, 1);
-    assert.deepEqual(engine.getPoint("c", 1), { id: 1, vector: v(2, 2), metadata: { n: 2 } });
+    assert.deepEqual(await engine.getPoint("c", 1), { id: 1, vector: v(2, 2), metadata: { n: 2 } });
     await engine.close();
   });
 });
@@ -216,7 +220,7 @@ Deno.test("engine: concurrent writes to one id apply in LSN order", async () => 
     const results = await Promise.all(writes);
     const last = results.reduce((a, b) => (a.lsn > b.lsn ? a : b));
     assert.equal(last.lsn, 50);
-    assert.deepEqual(engine.getPoint("c", "x")?.vector, v(49));
+    assert.deepEqual((await engine.getPoint("c", "x"))?.vector, v(49));
     await engine.close();
   });
 });

@@ -128,7 +128,8 @@ export interface Engine {
   deleteCollection(c: string): Promise<void>;
   /** Validates the whole batch first; resolves after the WAL record is durable. */
   upsert(c: string, points: readonly PointInput[]): Promise<{ upserted: number; lsn: number }>;
-  getPoint(c: string, id: PointId): PointRecord | undefined;
+  /** A stored point; a warm or cold collection is promoted first. */
+  getPoint(c: string, id: PointId): Promise<PointRecord | undefined>;
   deletePoint(c: string, id: PointId): Promise<{ deleted: boolean; lsn: number }>;
   search(c: string, request: SearchRequest): Promise<SearchResult[]>;
   /** Stops background work, flushes and fsyncs every WAL, closes the catalog. */
@@ -139,4 +140,64 @@ export interface Engine {
   listSnapshots?(c: string): Promise<SnapshotManifest[]>;
   /** Restores `"latest"` or a snapshot id into the running collection. */
   restoreSnapshot?(c: string, snapshotId: string): Promise<RestoreOutcome>;
+  /** The collection's tier state (optional: stand-ins may lack tiering). */
+  tierStatus?(c: string): TierStatus;
+  /** Loads a warm or cold collection now. */
+  promote?(c: string): Promise<TierStatus>;
+  /** Moves a collection to warm or cold. */
+  demote?(c: string, to: "warm" | "cold"): Promise<TierStatus>;
+  /** Keeps a collection hot. */
+  pin?(c: string): Promise<TierStatus>;
+  /** Lets the tier rules move a collection again. */
+  unpin?(c: string): Promise<TierStatus>;
+  /** The object store's dead-letter queue and circuit breaker. */
+  dlqStatus?(): DlqStatus;
+  /** Replays the dead-letter queue. */
+  retryDeadLetters?(): Promise<RetryAllReport>;
+  /** Closes the circuit breaker by hand. */
+  resetCircuitBreaker?(): { breakerState: number };
+}
+
+/** A collection's tier state (the API renders snake_case). */
+export interface TierStatus {
+  readonly tier: Tier;
+  readonly pinned: boolean;
+  /** ISO 8601. */
+  readonly lastAccessedAt: string;
+  readonly accessCount: number;
+  readonly vectorCount: number;
+  /** Index memory while hot, else 0. */
+  readonly memoryBytes: number;
+  /** While warm or cold: the snapshot holding the data. */
+  readonly snapshotId: string | undefined;
+}
+
+/** One dead-lettered object-store write. */
+export interface DlqEntryInfo {
+  readonly id: number;
+  readonly operation: string;
+  readonly key: string;
+  readonly localPath: string | undefined;
+  readonly sizeBytes: number;
+  readonly attempts: number;
+  readonly lastError: string;
+  readonly firstFailureAtMs: number;
+  readonly lastFailureAtMs: number;
+}
+
+/** The dead-letter queue and the breaker (0 closed, 1 open, 2 half-open). */
+export interface DlqStatus {
+  readonly size: number;
+  readonly entries: readonly DlqEntryInfo[];
+  readonly breakerState: number;
+}
+
+/** What a DLQ replay did. */
+export interface RetryAllReport {
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly remaining: number;
+  /** Entries dropped because their snapshot is no longer on local disk. */
+  readonly discarded: number;
+  readonly breakerState: number;
 }

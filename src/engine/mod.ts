@@ -36,6 +36,9 @@ import { type FileIO, joinPath, parentPath } from "../storage/file_io.ts";
 import type { WalObserver } from "../storage/wal/mod.ts";
 import { Catalog } from "./catalog.ts";
 import { AkiEngine } from "./engine.ts";
+import { createSnapshotUploads } from "./snapshot_uploads.ts";
+import type { ObjectStoreObserver } from "../storage/objectstore/mod.ts";
+import type { TierObserver } from "./tier_manager.ts";
 
 export type * from "./engine_types.ts";
 export { AkiEngine } from "./engine.ts";
@@ -43,6 +46,9 @@ export { Catalog, type CollectionRow, type CollectionState } from "./catalog.ts"
 export { Collection, collectionDir } from "./collection.ts";
 export { compileFilter, type MetadataPredicate } from "./filter.ts";
 export { uuidV7 } from "./uuid_v7.ts";
+export { createSnapshotUploads, SnapshotUploads } from "./snapshot_uploads.ts";
+export { TierManager, type TierObserver } from "./tier_manager.ts";
+export { ObjectStoreError } from "../storage/objectstore/mod.ts";
 
 /** What `createEngine` needs. */
 export interface CreateEngineOptions {
@@ -59,6 +65,10 @@ export interface CreateEngineOptions {
   readonly awaitRecovery?: boolean;
   /** WAL timing hooks, for the metrics module; default none. */
   readonly walObserver?: WalObserver;
+  /** Object-store hooks (S3 operations, breaker state, DLQ size), for the metrics module. */
+  readonly objectStoreObserver?: ObjectStoreObserver;
+  /** Tier hooks (transitions, tier per collection), for the metrics module. */
+  readonly tierObserver?: TierObserver;
 }
 
 /**
@@ -78,6 +88,9 @@ export async function createEngine(options: CreateEngineOptions): Promise<AkiEng
   await io.mkdir(joinPath(dataDir, "collections"));
   await syncAncestors(io, joinPath(dataDir, "collections"));
   const catalog = Catalog.open(joinPath(dataDir, "catalog.sqlite"));
+  const uploads = config.s3 === undefined
+    ? undefined
+    : createSnapshotUploads(config.s3, catalog.db, io, logger, options.objectStoreObserver);
   const engine = new AkiEngine({
     config,
     kernel,
@@ -85,6 +98,8 @@ export async function createEngine(options: CreateEngineOptions): Promise<AkiEng
     io,
     catalog,
     walObserver: options.walObserver,
+    uploads,
+    tierObserver: options.tierObserver,
   });
   try {
     await engine.start();

@@ -126,7 +126,7 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
       lsn += 1;
       return Promise.resolve({ upserted: points.length, lsn });
     },
-    getPoint: (c, id) => find(c).points.get(key(id)),
+    getPoint: (c, id) => Promise.resolve(find(c).points.get(key(id))),
     deletePoint(c, id) {
       const deleted = find(c).points.delete(key(id));
       if (deleted) lsn += 1;
