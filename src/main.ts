@@ -22,8 +22,12 @@ import {
 } from "./config/mod.ts";
 import type { Engine } from "./engine/engine_types.ts";
 import { createEngine } from "./engine/mod.ts";
+import { engineMetricsSource, instrumentEngine } from "./engine/instrumented_engine.ts";
 import { loadKernel } from "./kernel/mod.ts";
 import { createLogger, type Logger } from "./obs/logger.ts";
+import { createMetrics, type Metrics } from "./obs/metrics.ts";
+import { walObserver } from "./obs/observers.ts";
+import { configureTracing, tracingExported } from "./obs/tracing.ts";
 
 /** AkiDB's version, from `package.json`. */
 export const VERSION: string = packageJson.version;
@@ -81,8 +85,16 @@ export async function main(args: readonly string[]): Promise<number> {
 async function serve(config: Config): Promise<number> {
   const logger = createLogger({ level: config.log.level, format: config.log.format });
   for (const warning of config.warnings) logger.warn("config warning", { warning });
+  configureTracing(config.tracing, VERSION);
+  if (config.tracing.enabled && !tracingExported()) {
+    logger.warn("tracing.enabled is set but spans are not exported: start with OTEL_DENO=true", {
+      OTEL_EXPORTER_OTLP_ENDPOINT: config.tracing.otlpEndpoint,
+    });
+  }
+  const metrics = createMetrics();
   const deferred = createDeferredEngine();
-  const app = createApp({ engine: deferred.engine, config, logger, version: VERSION });
+  const engine = instrumentEngine(deferred.engine, metrics);
+  const app = createApp({ engine, config, logger, version: VERSION, metrics });
   const stop = stopSignal(logger);
   let server: Deno.HttpServer;
   try {
@@ -97,7 +109,7 @@ async function serve(config: Config): Promise<number> {
     stop.dispose();
     return 1;
   }
-  const opening = openEngine(config, logger).then((engine) => {
+  const opening = openEngine(config, logger, metrics).then((engine) => {
     deferred.resolve(engine);
     return engine;
   });
@@ -122,9 +134,16 @@ async function serve(config: Config): Promise<number> {
   return clean && !failed ? 0 : 1;
 }
 
-async function openEngine(config: Config, logger: Logger): Promise<Engine> {
+async function openEngine(config: Config, logger: Logger, metrics: Metrics): Promise<Engine> {
   const kernel = await loadKernel();
-  const engine = await createEngine({ config, kernel, logger, awaitRecovery: false });
+  const engine = await createEngine({
+    config,
+    kernel,
+    logger,
+    awaitRecovery: false,
+    walObserver: walObserver(metrics),
+  });
+  metrics.bindSource(engineMetricsSource(engine, config));
   logger.info("engine opened", { data_dir: config.storage.dataDir });
   return engine;
 }

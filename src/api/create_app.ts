@@ -11,9 +11,11 @@ import type { Config } from "../config/mod.ts";
 import type { Engine } from "../engine/engine_types.ts";
 import { NotFoundError } from "../errors.ts";
 import type { Logger } from "../obs/logger.ts";
+import type { Metrics } from "../obs/metrics.ts";
 import { notReady } from "./api_error.ts";
 import { apiKeyAuth } from "./auth.ts";
 import { errorResponse } from "./error_map.ts";
+import { httpMetrics } from "./metrics_middleware.ts";
 import { requestLog } from "./request_log.ts";
 import { addCollectionRoutes } from "./routes.ts";
 import { addSnapshotRoutes } from "./snapshot_routes.ts";
@@ -23,12 +25,14 @@ import { addTierRoutes } from "./tier_routes.ts";
 export interface AppServices {
   /** Collections as a service. */
   readonly engine: Engine;
-  /** The loaded configuration (`server` limits and `auth` keys are used). */
-  readonly config: Pick<Config, "server" | "auth">;
+  /** The loaded configuration (`server` limits, `auth` keys and `metrics.public` are used). */
+  readonly config: Pick<Config, "server" | "auth"> & { readonly metrics?: Config["metrics"] };
   /** Where request and error lines go. */
   readonly logger: Logger;
   /** The version `/health` reports. */
   readonly version: string;
+  /** The metrics registry: with it, requests are measured and `GET /metrics` serves it. */
+  readonly metrics?: Metrics | undefined;
 }
 
 const PUBLIC_PATHS: readonly string[] = ["/health", "/ready"];
@@ -53,11 +57,15 @@ const PUBLIC_PATHS: readonly string[] = ["/health", "/ready"];
  * ```
  */
 export function createApp(services: AppServices): Hono {
-  const { engine, config, logger, version } = services;
+  const { engine, config, logger, version, metrics } = services;
   const app = new Hono();
 
+  if (metrics !== undefined) app.use(httpMetrics(metrics));
   app.use(requestLog(logger));
-  app.use(apiKeyAuth({ apiKeys: config.auth.apiKeys, publicPaths: PUBLIC_PATHS }));
+  const publicPaths = config.metrics?.public === true
+    ? [...PUBLIC_PATHS, "/metrics"]
+    : PUBLIC_PATHS;
+  app.use(apiKeyAuth({ apiKeys: config.auth.apiKeys, publicPaths }));
 
   app.get("/health", (c) => c.json({ status: "ok", version }));
   app.get("/ready", (c) => {
@@ -67,6 +75,12 @@ export function createApp(services: AppServices): Hono {
       ? c.json({ status: "ready", failed_collections: failed }, 200)
       : c.json({ status: "recovering", failed_collections: failed }, 503);
   });
+  if (metrics !== undefined) {
+    const { registry } = metrics;
+    app.get("/metrics", async (c) => {
+      return c.body(await registry.metrics(), 200, { "content-type": registry.contentType });
+    });
+  }
 
   app.use("/api/*", async function requireReady(_c, next) {
     if (!engine.readiness().recovered) throw notReady();
