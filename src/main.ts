@@ -26,7 +26,7 @@ import { engineMetricsSource, instrumentEngine } from "./engine/instrumented_eng
 import { loadKernel } from "./kernel/mod.ts";
 import { createLogger, type Logger } from "./obs/logger.ts";
 import { createMetrics, type Metrics } from "./obs/metrics.ts";
-import { walObserver } from "./obs/observers.ts";
+import { objectStoreObserver, tierObserver, walObserver } from "./obs/observers.ts";
 import { configureTracing, tracingExported } from "./obs/tracing.ts";
 
 /** AkiDB's version, from `package.json`. */
@@ -142,6 +142,8 @@ async function openEngine(config: Config, logger: Logger, metrics: Metrics): Pro
     logger,
     awaitRecovery: false,
     walObserver: walObserver(metrics),
+    objectStoreObserver: objectStoreObserver(metrics),
+    tierObserver: tierObserver(metrics),
   });
   metrics.bindSource(engineMetricsSource(engine, config));
   logger.info("engine opened", { data_dir: config.storage.dataDir });
