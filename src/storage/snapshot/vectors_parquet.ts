@@ -21,6 +21,7 @@
 import * as arrow from "apache-arrow";
 import * as pq from "parquet-wasm";
 import { CorruptionError } from "../../errors.ts";
+import { FfiMemory } from "./arrow_ffi.ts";
 
 /** A point id as stored: a string or a non-negative safe integer. */
 export type RowId = string | number;
@@ -36,7 +37,6 @@ export interface SnapshotRows {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /**
  * The columns written with ZSTD. The vector floats (Parquet leaf
@@ -164,7 +164,7 @@ export function encodeVectorsParquet(rows: SnapshotRows, dimension: number): Uin
  * @param bytes the file's bytes
  * @param dimension the expected floats per vector
  * @param where the file's path, for messages
- * @returns the rows (the vectors are a view of the decoded batch when the file is one batch)
+ * @returns the rows (vectors copied out of wasm memory into one contiguous array)
  * @throws CorruptionError when the file does not parse or its columns are wrong
  */
 export function decodeVectorsParquet(
@@ -178,122 +178,111 @@ export function decodeVectorsParquet(
       ...(cause === undefined ? {} : { cause }),
     });
   };
-  let table: arrow.Table;
+  let stream: pq.FFIStream;
   try {
-    // One batch for the whole file (the reader caps the batch at the row count), so
-    // the vector floats arrive as one contiguous Float32Array, used without a copy.
-    table = arrow.tableFromIPC(
-      pq.readParquet(bytes, { batchSize: MAX_BATCH_ROWS }).intoIPCStream(),
-    );
+    // One batch for the whole file (the reader caps the batch at the row count), read
+    // through the C Data Interface from wasm memory: no IPC stream is built.
+    stream = pq.readParquet(bytes, { batchSize: MAX_BATCH_ROWS }).intoFFI();
   } catch (error) {
     return fail(`not a readable Parquet file: ${(error as Error).message ?? error}`, error);
   }
-  const vectorField = table.schema.fields.find((field) => field.name === "vector");
-  if (
-    !(vectorField?.type instanceof arrow.FixedSizeList) || vectorField.type.listSize !== dimension
-  ) {
-    fail(`column "vector" is ${vectorField?.type ?? "missing"}, expected ${dimension} floats`);
+  try {
+    return decodeStream(stream, dimension, fail);
+  } catch (error) {
+    if (error instanceof CorruptionError) throw error;
+    return fail(`unreadable columns: ${(error as Error).message ?? error}`, error);
+  } finally {
+    stream.free();
   }
-  const ids: RowId[] = [];
-  const metadata: (string | undefined)[] = [];
-  const chunks: Float32Array[] = [];
-  let row = 0;
-  for (const batch of table.batches) {
-    const idColumn = batch.getChild("id");
-    const idIntColumn = batch.getChild("id_int");
-    const vectorColumn = batch.getChild("vector");
-    const metadataColumn = batch.getChild("metadata");
-    if (!idColumn || !idIntColumn || !vectorColumn || !metadataColumn) {
-      return fail("a column of id, id_int, vector, metadata is missing");
-    }
-    const texts = utf8Values(idColumn.data as arrow.Data<arrow.Utf8>[]);
-    const integers = int64Values(idIntColumn.data as arrow.Data<arrow.Int64>[]);
-    const jsons = utf8Values(metadataColumn.data as arrow.Data<arrow.Utf8>[]);
-    if (texts.length !== batch.numRows || integers.length !== batch.numRows) {
-      fail("columns disagree in length");
-    }
-    for (let i = 0; i < batch.numRows; i++) {
-      const text = texts[i] ?? null;
-      const integer = integers[i] ?? null;
-      if (text === null) fail(`row ${row + i} has a null id`);
-      if (integer !== null && String(integer) !== text) {
-        fail(`row ${row + i}: id "${text}" disagrees with id_int ${integer}`);
-      }
-      ids.push(integer === null ? text! : Number(integer));
-      metadata.push(jsons[i] ?? undefined);
-    }
-    let batchRows = 0;
-    for (const data of vectorColumn.data) {
-      const child = data.children[0]!;
-      chunks.push(
-        (child.values as Float32Array).subarray(
-          child.offset + data.offset * dimension,
-          child.offset + (data.offset + data.length) * dimension,
-        ),
-      );
-      batchRows += data.length;
-    }
-    if (batchRows !== batch.numRows) fail("columns disagree in length");
-    row += batch.numRows;
-  }
-  if (row !== table.numRows || ids.length !== row || metadata.length !== row) {
-    fail("columns disagree in length");
-  }
-  return { ids, vectors: concatFloats(chunks, row * dimension), metadata };
 }
 
 /** Rows per decoded batch: more than any snapshot has, so a file is one batch. */
 const MAX_BATCH_ROWS = 2 ** 30;
 
-/** The chunks as one array: the chunk itself when there is one (no copy). */
+const COLUMN_FORMATS = { id: "u", id_int: "l", metadata: "u" } as const;
+
+function decodeStream(
+  stream: pq.FFIStream,
+  dimension: number,
+  fail: (reason: string) => never,
+): SnapshotRows {
+  const memory = new FfiMemory(pq.wasmMemory().buffer as ArrayBuffer);
+  const schema = memory.schema(stream.schemaAddr());
+  const position = (name: string): number => {
+    const at = schema.children.findIndex((field) => field.name === name);
+    if (at < 0) fail("a column of id, id_int, vector, metadata is missing");
+    return at;
+  };
+  const vectorAt = position("vector");
+  const vectorField = schema.children[vectorAt]!;
+  if (
+    vectorField.format !== `+w:${dimension}` || vectorField.children[0]?.format !== "f"
+  ) {
+    fail(
+      `column "vector" is ${vectorField.format}<${vectorField.children[0]?.format}>, ` +
+        `expected ${dimension} floats (+w:${dimension}<f>)`,
+    );
+  }
+  const at = { id: position("id"), id_int: position("id_int"), metadata: position("metadata") };
+  for (const [name, format] of Object.entries(COLUMN_FORMATS)) {
+    const found = schema.children[at[name as keyof typeof at]]!.format;
+    if (found !== format) {
+      fail(`column "${name}" has Arrow format "${found}", expected "${format}"`);
+    }
+  }
+  const ids: RowId[] = [];
+  const metadata: (string | undefined)[] = [];
+  const batches = Array.from(
+    { length: stream.numArrays() },
+    (_, i) => memory.array(stream.arrayAddr(i)),
+  );
+  const chunks: Float32Array[] = [];
+  let row = 0;
+  for (const batch of batches) {
+    const column = (i: number) => {
+      const array = batch.children[i];
+      if (array === undefined || array.length < batch.offset + batch.length) {
+        fail("columns disagree in length");
+      }
+      return array!;
+    };
+    const texts = memory.utf8(column(at.id));
+    const integers = memory.int64(column(at.id_int));
+    const jsons = memory.utf8(column(at.metadata));
+    const list = column(vectorAt);
+    const floats = list.children[0];
+    if (floats === undefined || floats.length < (list.offset + list.length) * dimension) {
+      fail('column "vector" has fewer floats than rows × dimension');
+    }
+    // Struct children carry the parent's offset on top of their own.
+    const first = batch.offset;
+    for (let i = 0; i < batch.length; i++) {
+      const text = texts[first + i] ?? null;
+      const integer = integers[first + i] ?? null;
+      if (text === null) fail(`row ${row + i} has a null id`);
+      if (integer !== null && String(integer) !== text) {
+        fail(`row ${row + i}: id "${text}" disagrees with id_int ${integer}`);
+      }
+      ids.push(integer === null ? text! : Number(integer));
+      metadata.push(jsons[first + i] ?? undefined);
+    }
+    // A copy out of wasm memory (freed below); slice() is the fastest copy here.
+    chunks.push(
+      memory.float32(floats!, (list.offset + first) * dimension, batch.length * dimension).slice(),
+    );
+    row += batch.length;
+  }
+  return { ids, vectors: concatFloats(chunks, row * dimension), metadata };
+}
+
+/** The chunks as one array: the chunk itself when there is one (no second copy). */
 function concatFloats(chunks: readonly Float32Array[], length: number): Float32Array {
-  if (chunks.length === 1 && chunks[0]!.length === length) return chunks[0]!;
+  if (chunks.length === 1) return chunks[0]!;
   const out = new Float32Array(length);
   let at = 0;
   for (const chunk of chunks) {
     out.set(chunk, at);
     at += chunk.length;
-  }
-  return out;
-}
-
-/**
- * The strings of utf8 column chunks (null for a null entry), read straight from
- * the offsets and bytes: all-ASCII text (the usual case for ids and JSON) is
- * decoded once and sliced, anything else row by row.
- */
-function utf8Values(chunks: readonly arrow.Data<arrow.Utf8>[]): (string | null)[] {
-  const out: (string | null)[] = [];
-  for (const data of chunks) {
-    const offsets = data.valueOffsets;
-    const values = data.values;
-    const first = offsets[data.offset]!;
-    const last = offsets[data.offset + data.length]!;
-    const all = decoder.decode(values.subarray(first, last));
-    const ascii = all.length === last - first; // UTF-8 multi-byte sequences shorten the text
-    for (let i = 0; i < data.length; i++) {
-      if (data.nullCount > 0 && !data.getValid(i)) {
-        out.push(null);
-        continue;
-      }
-      const start = offsets[data.offset + i]!;
-      const end = offsets[data.offset + i + 1]!;
-      out.push(
-        ascii ? all.slice(start - first, end - first) : decoder.decode(values.subarray(start, end)),
-      );
-    }
-  }
-  return out;
-}
-
-/** The values of int64 column chunks (null for a null entry). */
-function int64Values(chunks: readonly arrow.Data<arrow.Int64>[]): (bigint | null)[] {
-  const out: (bigint | null)[] = [];
-  for (const data of chunks) {
-    const values = data.values as BigInt64Array;
-    for (let i = 0; i < data.length; i++) {
-      out.push(data.nullCount > 0 && !data.getValid(i) ? null : values[data.offset + i]!);
-    }
   }
   return out;
 }
