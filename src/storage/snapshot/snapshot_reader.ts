@@ -137,8 +137,13 @@ async function readVerifiedFiles(
 ): Promise<{ manifest: SnapshotManifest; vectorsParquet: Uint8Array; graph: Uint8Array }> {
   const manifest = await readManifest(io, collectionDir, snapshotId, expect);
   const dir = snapshotPath(collectionDir, snapshotId);
-  const vectorsParquet = await readVerified(io, dir, manifest, VECTORS_FILE);
-  const graph = await readVerified(io, dir, manifest, GRAPH_FILE);
+  // Both files are read and hashed at once (each read once; the bytes verified here are
+  // the bytes parsed later); a failure of vectors.parquet is still reported first.
+  const vectors = readVerified(io, dir, manifest, VECTORS_FILE);
+  const graphRead = readVerified(io, dir, manifest, GRAPH_FILE);
+  graphRead.catch(() => undefined); // awaited below; not unhandled if vectors fails first
+  const vectorsParquet = await vectors;
+  const graph = await graphRead;
   return { manifest, vectorsParquet, graph };
 }
 

@@ -107,12 +107,17 @@ export async function writeSnapshotFiles(
   const id = newSnapshotId(input.lsn, existing);
   const temp = joinPath(parent, TEMP_PREFIX + id);
   await io.mkdir(temp);
+  // Each file is hashed once, from the bytes being written, while they are written
+  // (the digest runs off the main thread); the manifest still comes last.
+  const vectorsSha = sha256Hex(vectorsParquet);
+  const graphSha = sha256Hex(input.graph);
+  for (const digest of [vectorsSha, graphSha]) digest.catch(() => undefined); // awaited below
   try {
     await writeDurably(io, joinPath(temp, VECTORS_FILE), vectorsParquet);
     await writeDurably(io, joinPath(temp, GRAPH_FILE), input.graph);
     const manifest = buildManifest(id, input, vectorCount, {
-      vectors: { size_bytes: vectorsParquet.byteLength, sha256: await sha256Hex(vectorsParquet) },
-      graph: { size_bytes: input.graph.byteLength, sha256: await sha256Hex(input.graph) },
+      vectors: { size_bytes: vectorsParquet.byteLength, sha256: await vectorsSha },
+      graph: { size_bytes: input.graph.byteLength, sha256: await graphSha },
     });
     const text = new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n");
     await writeDurably(io, joinPath(temp, MANIFEST_FILE), text);
