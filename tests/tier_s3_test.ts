@@ -220,7 +220,7 @@ Deno.test({
           });
           const points = makePoints(random, 500, DIM);
           await upsertAll(engine, "c", points);
-          proxy.setMode("drop");
+          proxy.setMode("reset");
           await assert.rejects(() => engine.demote("c", "cold"), ObjectStoreError);
           const status = engine.tierStatus("c");
           assert.equal(status.tier, "warm");
