@@ -42,7 +42,8 @@ export interface TierTransition {
 /**
  * The demotions due now: idle hot → warm, idle warm → cold, then, while the
  * hot collections left exceed the memory budget, the least recently used
- * unpinned ones → warm. Pinned collections are never demoted.
+ * unpinned ones → warm (never the most recently used one). Pinned
+ * collections are never demoted.
  *
  * @param candidates every collection
  * @param rules the thresholds
@@ -90,6 +91,9 @@ export function planTransitions(
   let totalBytes = stillHot.reduce((sum, c) => sum + c.memoryBytes, 0);
   const lru = stillHot.filter((c) => !c.pinned)
     .sort((a, b) => a.lastAccessedAtMs - b.lastAccessedAtMs || a.id.localeCompare(b.id));
+  // The most recently used collection is never evicted by the budget: it was just
+  // promoted for a request, and demoting it would thrash (load, evict, load…).
+  lru.pop();
   for (const c of lru) {
     if (totalBytes <= rules.hotMemoryBudgetBytes) break;
     plan.push({ id: c.id, from: "hot", to: "warm", reason: "memory_budget" });

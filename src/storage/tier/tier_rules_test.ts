@@ -57,3 +57,12 @@ Deno.test("memory budget demotes the least recently used unpinned hot collection
     "memory_budget",
   ]]);
 });
+
+Deno.test("memory budget never evicts the most recently used collection (no thrash)", () => {
+  const rules = { ...RULES, hotToWarmIdleMs: 0, hotMemoryBudgetBytes: 50 };
+  assert.deepEqual(planTransitions([hot("only", 0, 100)], rules, 1), []);
+  assert.deepEqual(
+    planTransitions([hot("old", 0, 100), hot("new", 5, 100)], rules, 6).map((t) => t.id),
+    ["old"],
+  );
+});
