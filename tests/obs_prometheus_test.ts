@@ -318,3 +318,25 @@ Deno.test("obs: metricNames finds the metrics of an expression and nothing else"
     ["akidb_x_bucket", "akidb_y", "up"],
   );
 });
+
+Deno.test("obs: every alert has a summary, a description and a runbook section that exists", () => {
+  const rules = Deno.readTextFileSync(RULES);
+  const runbook = Deno.readTextFileSync(`${ROOT}docs/RUNBOOK.md`);
+  const anchors = new Set(
+    [...runbook.matchAll(/^#{2,3} (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase()),
+  );
+  const alerts = rules.split(/^\s*- alert: /m).slice(1);
+  assert.ok(alerts.length >= 10, `only ${alerts.length} alerts`);
+  for (const alert of alerts) {
+    const name = alert.split("\n")[0]!.trim();
+    assert.match(alert, /severity: (critical|warning)\n/, `${name}: severity`);
+    assert.match(alert, /summary: "/, `${name}: summary`);
+    assert.match(alert, /description: "/, `${name}: description`);
+    const anchor = /runbook_url: "docs\/RUNBOOK\.md#([a-z0-9-]+)"/.exec(alert)?.[1];
+    assert.ok(anchor !== undefined, `${name}: runbook_url`);
+    assert.ok(anchors.has(anchor), `${name}: docs/RUNBOOK.md has no section #${anchor}`);
+  }
+  for (const severity of ["critical", "warning"]) {
+    assert.ok(rules.includes(`severity: ${severity}`), `no ${severity} rule`);
+  }
+});
