@@ -16,9 +16,7 @@ import type { Logger } from "../obs/logger.ts";
 import { type FileIO, joinPath } from "../storage/file_io.ts";
 import {
   type BreakerState,
-  type DeadLetterEntry,
   DeadLetterQueue,
-  type DeadLetterRetryReport,
   type ObjectHead,
   type ObjectKey,
   type ObjectKeyPrefix,
