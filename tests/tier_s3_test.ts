@@ -191,6 +191,7 @@ Deno.test({
           seen.add(engine.tierStatus("c").tier);
           await new Promise((r) => setTimeout(r, 20));
         }
+        await engine.tiers.applyRules(); // joins the worker's running tick, if any
         assert.equal(engine.tierStatus("c").tier, "cold");
         assert.ok(seen.has("warm"), "went through warm");
         assert.equal((await filesUnder(`${dir}/collections/${collectionId}`)).size, 0);
