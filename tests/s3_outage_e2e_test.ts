@@ -64,25 +64,37 @@ Deno.test({
         await engine.uploads!.drain();
         assert.equal((await call("GET", "/api/v1/admin/dlq")).json.size, 0);
 
+        // Writes never wait for S3: with S3 hanging (the proxy accepts and never
+        // forwards), a snapshot's upload stays in flight while writes complete.
+        proxy.setMode("reset"); // close idle pooled connections, so new ones stall
+        proxy.setMode("stall");
+        await engine.createSnapshot("a");
+        let uploadSettled = false;
+        void engine.uploads!.settled(ids[0]!).then(() => (uploadSettled = true));
+        for (let i = 0; i < 5; i++) {
+          const { upserted } = await engine.upsert("a", [{
+            id: `a-stalled-${i}`,
+            vector: randomVector(random, DIM),
+          }]);
+          assert.equal(upserted, 1);
+        }
+        assert.equal(uploadSettled, false, "the writes completed while the upload hung");
+
         proxy.setMode("reset");
-        let writeMsMax = 0;
         for (let round = 0; round < 4; round++) {
           for (const name of ["a", "b"]) {
             for (let i = 0; i < 10; i++) {
-              const startedMs = performance.now();
               const { upserted } = await engine.upsert(name, [{
                 id: `${name}-out-${round}-${i}`,
                 vector: randomVector(random, DIM),
                 metadata: { round },
               }]);
-              writeMsMax = Math.max(writeMsMax, performance.now() - startedMs);
               assert.equal(upserted, 1);
             }
             await engine.createSnapshot(name); // durable locally; its upload fails
           }
         }
         await engine.uploads!.drain();
-        assert.ok(writeMsMax < 500, `writes stay fast during the outage: max ${writeMsMax} ms`);
         const during = await call("GET", "/api/v1/admin/dlq");
         assert.equal(during.status, 200);
         assert.ok(during.json.size > 0, "the DLQ filled");
@@ -106,7 +118,7 @@ Deno.test({
           assert.equal(local.size, 9);
           assert.deepEqual(await remoteFiles(engine, id), local, `seed ${seed}`);
         }
-        assert.equal(engine.getCollection("a").vectorCount, 240);
+        assert.equal(engine.getCollection("a").vectorCount, 245); // 200 + 5 stalled + 4 × 10
         await engine.close();
       });
     } finally {

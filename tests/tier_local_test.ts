@@ -93,14 +93,18 @@ Deno.test("pin: a pinned collection is refused demotion and skipped by the rules
 
 Deno.test("idle rule: an unused hot collection goes warm; a used one stays hot", async () => {
   await withTempDir(async (dir) => {
-    const engine = await openTierEngine(dir, { tier: { hot_to_warm_idle_ms: 150 } });
+    let clockMs = 1_000_000; // a manual clock: the rule depends on idle time, not on scheduling
+    const engine = await openTierEngine(dir, {
+      tier: { hot_to_warm_idle_ms: 150 },
+      now: () => clockMs,
+    });
     for (const name of ["idle", "busy"]) {
       await engine.createCollection({ name, dimension: 2, metric: "l2" });
       await engine.upsert(name, [{ id: 1, vector: new Float32Array([1, 2]) }]);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    clockMs += 100;
     await engine.search("busy", { vector: new Float32Array([0, 0]), k: 1 });
-    await new Promise((r) => setTimeout(r, 80));
+    clockMs += 80;
     await engine.tiers.applyRules();
     assert.equal(engine.tierStatus("idle").tier, "warm");
     assert.equal(engine.tierStatus("busy").tier, "hot");

@@ -62,6 +62,8 @@ export interface EngineParts {
   readonly uploads?: SnapshotUploads | undefined;
   /** Tier metrics hooks (`akidb_tier_transitions_total`, `akidb_collection_tier`). */
   readonly tierObserver?: TierObserver | undefined;
+  /** Wall clock for access times and idle rules; default `Date.now`. */
+  readonly now?: (() => number) | undefined;
 }
 
 /** The {@linkcode Engine} implementation; build it with `createEngine`. */
@@ -116,6 +118,7 @@ export class AkiEngine implements Engine {
       },
       checkIntervalMs: tier.checkIntervalMs,
       observer: parts.tierObserver,
+      now: parts.now,
     });
   }
 

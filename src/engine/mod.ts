@@ -69,6 +69,8 @@ export interface CreateEngineOptions {
   readonly objectStoreObserver?: ObjectStoreObserver;
   /** Tier hooks (transitions, tier per collection), for the metrics module. */
   readonly tierObserver?: TierObserver;
+  /** Wall clock (ms since the epoch) for access times and idle rules; default `Date.now`. */
+  readonly now?: () => number;
 }
 
 /**
@@ -100,6 +102,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<AkiEng
     walObserver: options.walObserver,
     uploads,
     tierObserver: options.tierObserver,
+    now: options.now,
   });
   try {
     await engine.start();

@@ -58,7 +58,7 @@ export interface TierManagerParts {
   readonly checkIntervalMs: number;
   readonly observer?: TierObserver | undefined;
   /** Wall clock, ms since the epoch. Default `Date.now`. */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
 }
 
 interface Transition {

@@ -51,7 +51,7 @@ export const tierLogLines: string[] = [];
  */
 export async function openTierEngine(
   dataDir: string,
-  options: { s3?: S3Target; tier?: TierSettings; prefix?: string } = {},
+  options: { s3?: S3Target; tier?: TierSettings; prefix?: string; now?: () => number } = {},
 ): Promise<AkiEngine> {
   const tier = { ...QUIET_TIERS, ...options.tier };
   const toml = `${dataDir}/akidb.toml`;
@@ -74,6 +74,7 @@ export async function openTierEngine(
     config: loadConfig(["--data-dir", dataDir, "--config", toml], env),
     kernel,
     logger: createLogger({ level: "warn", sink: (line) => void tierLogLines.push(line) }),
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
 }
 
