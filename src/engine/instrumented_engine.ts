@@ -72,12 +72,19 @@ export function instrumentEngine<E extends Engine>(engine: E, metrics: Metrics):
         return outcome;
       });
   }
+  // Bound once per method, not per call: the HTTP path reads engine methods on every request.
+  const bound = new Map<PropertyKey, { readonly of: unknown; readonly fn: unknown }>();
   return new Proxy(engine, {
     get(target, property, receiver) {
       const own = (overrides as Record<PropertyKey, unknown>)[property];
       if (own !== undefined) return own;
       const value = Reflect.get(target, property, receiver);
-      return typeof value === "function" ? value.bind(target) : value;
+      if (typeof value !== "function") return value;
+      const cached = bound.get(property);
+      if (cached !== undefined && cached.of === value) return cached.fn;
+      const fn = value.bind(target);
+      bound.set(property, { of: value, fn });
+      return fn;
     },
   });
 }
