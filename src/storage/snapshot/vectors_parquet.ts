@@ -206,8 +206,12 @@ function decodeStream(
   dimension: number,
   fail: (reason: string) => never,
 ): SnapshotRows {
+  // Addresses first: the memory view is taken after the last call into wasm (a call
+  // that grew the memory would detach the buffer).
+  const schemaAddr = stream.schemaAddr();
+  const arrayAddrs = Array.from({ length: stream.numArrays() }, (_, i) => stream.arrayAddr(i));
   const memory = new FfiMemory(pq.wasmMemory().buffer as ArrayBuffer);
-  const schema = memory.schema(stream.schemaAddr());
+  const schema = memory.schema(schemaAddr);
   const position = (name: string): number => {
     const at = schema.children.findIndex((field) => field.name === name);
     if (at < 0) fail("a column of id, id_int, vector, metadata is missing");
@@ -232,10 +236,7 @@ function decodeStream(
   }
   const ids: RowId[] = [];
   const metadata: (string | undefined)[] = [];
-  const batches = Array.from(
-    { length: stream.numArrays() },
-    (_, i) => memory.array(stream.arrayAddr(i)),
-  );
+  const batches = arrayAddrs.map((addr) => memory.array(addr));
   const chunks: Float32Array[] = [];
   let row = 0;
   for (const batch of batches) {
