@@ -1,6 +1,7 @@
 /**
- * The `akidb` command: `akidb [serve|--version|--help] [flags]` (`serve` is
- * the default). `serve` listens first and then opens the engine, so `/health`
+ * The `akidb` command: `akidb [serve|healthcheck|snapshot|restore|--version|--help] [flags]`
+ * (`serve` is the default; the others are HTTP clients of a running server, see
+ * `cli/http_commands.ts`). `serve` listens first and then opens the engine, so `/health`
  * answers and `/ready` reports 503 while collections recover. SIGTERM or
  * SIGINT stop it gracefully: stop accepting, let requests in flight finish,
  * close the engine (flush + fsync), exit 0 — or exit 1 when that takes longer
@@ -13,6 +14,7 @@
 
 import packageJson from "../package.json" with { type: "json" };
 import { createApp, createDeferredEngine } from "./api/mod.ts";
+import { CLIENT_COMMANDS, CLIENT_USAGE, runClientCommand } from "./cli/http_commands.ts";
 import {
   type Config,
   ConfigError,
@@ -33,12 +35,13 @@ import { configureTracing, tracingExported } from "./obs/tracing.ts";
 export const VERSION: string = packageJson.version;
 
 const USAGE = `Usage: akidb [serve] [flags]
+       akidb healthcheck | snapshot <collection> | restore <collection> [<snapshot_id>]
        akidb --version
        akidb --help
 
 Commands:
-  serve      Serve the HTTP API (the default)
-
+  serve                  Serve the HTTP API (the default)
+${CLIENT_USAGE}
 `;
 
 const SIGNALS: readonly Deno.Signal[] = ["SIGTERM", "SIGINT"];
@@ -61,8 +64,14 @@ export async function main(args: readonly string[]): Promise<number> {
     writeOut(USAGE + renderHelp());
     return 0;
   }
+  if (CLIENT_COMMANDS.includes(command)) {
+    return await runClientCommand(command, flags, writeOut, writeErr);
+  }
   if (command !== "serve") {
-    writeErr(`Cannot run akidb: unknown command "${command}", expected serve (see akidb --help)\n`);
+    writeErr(
+      `Cannot run akidb: unknown command "${command}", expected serve or ` +
+        `${CLIENT_COMMANDS.join(", ")} (see akidb --help)\n`,
+    );
     return 2;
   }
   let config: Config;
