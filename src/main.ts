@@ -28,7 +28,12 @@ import { engineMetricsSource, instrumentEngine } from "./engine/instrumented_eng
 import { loadKernel } from "./kernel/mod.ts";
 import { createLogger, type Logger } from "./obs/logger.ts";
 import { createMetrics, type Metrics } from "./obs/metrics.ts";
-import { objectStoreObserver, tierObserver, walObserver } from "./obs/observers.ts";
+import {
+  objectStoreObserver,
+  snapshotObserver,
+  tierObserver,
+  walObserver,
+} from "./obs/observers.ts";
 import { configureTracing, tracingExported } from "./obs/tracing.ts";
 
 /** AkiDB's version, from `package.json`. */
@@ -153,6 +158,7 @@ async function openEngine(config: Config, logger: Logger, metrics: Metrics): Pro
     walObserver: walObserver(metrics),
     objectStoreObserver: objectStoreObserver(metrics),
     tierObserver: tierObserver(metrics),
+    snapshotObserver: snapshotObserver(metrics),
   });
   metrics.bindSource(engineMetricsSource(engine, config));
   logger.info("engine opened", { data_dir: config.storage.dataDir });

@@ -7,7 +7,12 @@ import { createEngine } from "../src/engine/mod.ts";
 import { loadKernel } from "../src/kernel/mod.ts";
 import { createLogger } from "../src/obs/logger.ts";
 import { createMetrics } from "../src/obs/metrics.ts";
-import { objectStoreObserver, tierObserver, walObserver } from "../src/obs/observers.ts";
+import {
+  objectStoreObserver,
+  snapshotObserver,
+  tierObserver,
+  walObserver,
+} from "../src/obs/observers.ts";
 
 /** The metric names of DESIGN.md ("Metrics"); dashboards and alerts rely on exactly these. */
 export const DESIGN_METRICS: readonly string[] = [
@@ -43,7 +48,13 @@ async function harness(env: Record<string, string> = {}): Promise<Harness> {
   const config = loadConfig(["--data-dir", dataDir], env);
   const logger = createLogger({ level: "error", sink: () => {} });
   const metrics = createMetrics();
-  const real = await createEngine({ config, kernel, logger, walObserver: walObserver(metrics) });
+  const real = await createEngine({
+    config,
+    kernel,
+    logger,
+    walObserver: walObserver(metrics),
+    snapshotObserver: snapshotObserver(metrics),
+  });
   metrics.bindSource(engineMetricsSource(real, config));
   const deferred = createDeferredEngine();
   deferred.resolve(real);

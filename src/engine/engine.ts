@@ -64,6 +64,13 @@ export interface EngineParts {
   readonly tierObserver?: TierObserver | undefined;
   /** Wall clock for access times and idle rules; default `Date.now`. */
   readonly now?: (() => number) | undefined;
+  /** Snapshot timings (`akidb_snapshot_duration_seconds`), every reason included. */
+  readonly snapshotObserver?: SnapshotObserver | undefined;
+}
+
+/** Hears how long each snapshot creation or restore took. */
+export interface SnapshotObserver {
+  onSnapshot(operation: "create" | "restore", seconds: number): void;
 }
 
 /** The {@linkcode Engine} implementation; build it with `createEngine`. */
@@ -186,6 +193,7 @@ export class AkiEngine implements Engine {
     const fields = { collection: collection.row.name, reason };
     try {
       const manifest = await collection.createSnapshot(this.#parts.config.snapshot.retention);
+      this.#parts.snapshotObserver?.onSnapshot("create", (performance.now() - startedAtMs) / 1000);
       this.#parts.logger.info("snapshot created", {
         ...fields,
         snapshotId: manifest.snapshot_id,
@@ -399,6 +407,7 @@ export class AkiEngine implements Engine {
         snapshotId,
         this.#parts.config.snapshot.retention,
       );
+      this.#parts.snapshotObserver?.onSnapshot("restore", (performance.now() - startedAtMs) / 1000);
       this.#parts.logger.warn("collection restored from snapshot", {
         ...fields,
         restored: outcome.restored.snapshot_id,

@@ -49,7 +49,7 @@ export function instrumentEngine<E extends Engine>(engine: E, metrics: Metrics):
   if (engine.createSnapshot !== undefined) {
     const create = engine.createSnapshot.bind(engine);
     overrides.createSnapshot = (c: string) =>
-      timedSnapshot(metrics, "create", c, async (span) => {
+      tracedSnapshot("create", c, async (span) => {
         const manifest = await create(c);
         span?.setAttributes({
           "akidb.snapshot_id": manifest.snapshot_id,
@@ -63,7 +63,7 @@ export function instrumentEngine<E extends Engine>(engine: E, metrics: Metrics):
   if (engine.restoreSnapshot !== undefined) {
     const restore = engine.restoreSnapshot.bind(engine);
     overrides.restoreSnapshot = (c: string, snapshotId: string) =>
-      timedSnapshot(metrics, "restore", c, async (span) => {
+      tracedSnapshot("restore", c, async (span) => {
         const outcome = await restore(c, snapshotId);
         span?.setAttributes({
           "akidb.snapshot_id": outcome.restored.snapshot_id,
@@ -136,18 +136,13 @@ function countedUpsert(
   });
 }
 
-async function timedSnapshot<T>(
-  metrics: Metrics,
+/** A span around a snapshot call; its duration metric comes from the engine's snapshot observer. */
+function tracedSnapshot<T>(
   operation: "create" | "restore",
   c: string,
   work: Parameters<typeof withSpan<T>>[2],
 ): Promise<T> {
-  const startMs = performance.now();
-  try {
-    return await withSpan(`akidb.snapshot.${operation}`, { "akidb.collection": c }, work);
-  } finally {
-    metrics.snapshotDuration.observe({ operation }, (performance.now() - startMs) / 1000);
-  }
+  return withSpan(`akidb.snapshot.${operation}`, { "akidb.collection": c }, work);
 }
 
 /** The parts of the engine the scrape-time gauges read. */

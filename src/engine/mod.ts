@@ -35,13 +35,13 @@ import { DiskFileIO } from "../storage/disk_file_io.ts";
 import { type FileIO, joinPath, parentPath } from "../storage/file_io.ts";
 import type { WalObserver } from "../storage/wal/mod.ts";
 import { Catalog } from "./catalog.ts";
-import { AkiEngine } from "./engine.ts";
+import { AkiEngine, type SnapshotObserver } from "./engine.ts";
 import { createSnapshotUploads } from "./snapshot_uploads.ts";
 import type { ObjectStoreObserver } from "../storage/objectstore/mod.ts";
 import type { TierObserver } from "./tier_manager.ts";
 
 export type * from "./engine_types.ts";
-export { AkiEngine } from "./engine.ts";
+export { AkiEngine, type SnapshotObserver } from "./engine.ts";
 export { Catalog, type CollectionRow, type CollectionState } from "./catalog.ts";
 export { Collection, collectionDir } from "./collection.ts";
 export { compileFilter, type MetadataPredicate } from "./filter.ts";
@@ -71,6 +71,8 @@ export interface CreateEngineOptions {
   readonly tierObserver?: TierObserver;
   /** Wall clock (ms since the epoch) for access times and idle rules; default `Date.now`. */
   readonly now?: () => number;
+  /** Snapshot timings, for the metrics module (automatic and tier snapshots included). */
+  readonly snapshotObserver?: SnapshotObserver;
 }
 
 /**
@@ -103,6 +105,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<AkiEng
     uploads,
     tierObserver: options.tierObserver,
     now: options.now,
+    snapshotObserver: options.snapshotObserver,
   });
   try {
     await engine.start();

@@ -141,3 +141,21 @@ export function tierObserver(metrics: Metrics): TierMetricsObserver {
     onTier() {},
   };
 }
+
+/**
+ * Records snapshot timings for `createEngine({ snapshotObserver })`: every
+ * creation (requested, automatic, before a demotion) and restore feeds
+ * `akidb_snapshot_duration_seconds{operation}`.
+ *
+ * @param metrics The registry's handles.
+ * @returns A `SnapshotObserver`.
+ */
+export function snapshotObserver(
+  metrics: Metrics,
+): { onSnapshot(operation: "create" | "restore", seconds: number): void } {
+  return {
+    onSnapshot(operation, seconds) {
+      metrics.snapshotDuration.observe({ operation }, seconds);
+    },
+  };
+}
