@@ -114,8 +114,9 @@ export class Collection {
    * Opens a collection: removes interrupted snapshot writes, loads the newest
    * snapshot that verifies (older ones when it does not; each failure goes to
    * `walOptions.onSnapshotRejected`), recovers the WAL (a torn tail is cut off)
-   * and replays the records after the snapshot's LSN straight into the graph,
-   * then accepts writes.
+   * and replays the records after the snapshot's LSN through the exact tail
+   * (searchable at once; the graph catches up in the background, so a long
+   * WAL does not delay readiness), then accepts writes.
    *
    * @param kernel the compiled kernel
    * @param io the file system
@@ -412,14 +413,7 @@ export class Collection {
           { code: "snapshot_not_found" },
         );
       }
-      const state = await loadSnapshotState(
-        this.#kernel,
-        this.#io,
-        this.#dir,
-        this.row,
-        id,
-        "live",
-      );
+      const state = await loadSnapshotState(this.#kernel, this.#io, this.#dir, this.row, id);
       let checkpoint: SnapshotManifest;
       try {
         checkpoint = await this.#writeGate.exclusive(async () => {
@@ -509,7 +503,7 @@ export class Collection {
   #replay(record: WalRecord): Promise<void> | void {
     if (record.type === RecordType.Upsert) {
       for (const point of record.points) {
-        this.#index.upsertIndexed(point.id, point.vector);
+        this.#index.upsert(point.id, point.vector);
         const json = point.metadata;
         this.#setMetadata(point.id, json, json === undefined ? undefined : JSON.parse(json));
       }

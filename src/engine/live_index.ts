@@ -148,19 +148,6 @@ export class LiveIndex {
   }
 
   /**
-   * Inserts or replaces a point straight into the graph (recovery: nobody is
-   * waiting for the event loop yet). The vector must already be validated.
-   *
-   * @param id the point's id
-   * @param vector its vector
-   */
-  upsertIndexed(id: PointId, vector: Float32Array): void {
-    this.#tail.delete(id);
-    this.#written.delete(id);
-    this.#graph.upsert(id, vector);
-  }
-
-  /**
    * Removes a point from wherever it is.
    *
    * @param id the point's id

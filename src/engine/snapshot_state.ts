@@ -63,8 +63,6 @@ export function indexOptionsOf(row: CollectionRow): LiveIndexOptions {
  * @param dir the collection's directory
  * @param row the collection
  * @param snapshotId which snapshot
- * @param mode `recovery`: tail rows go straight into the graph (nobody waits yet);
- *   `live`: into the tail, indexed in the background
  * @returns the state
  * @throws NotFoundError when there is no such snapshot
  * @throws CorruptionError naming the file that failed a check or does not fit the collection
@@ -75,7 +73,6 @@ export async function loadSnapshotState(
   dir: string,
   row: CollectionRow,
   snapshotId: string,
-  mode: "recovery" | "live",
 ): Promise<SnapshotState> {
   const data = await readSnapshot(io, dir, snapshotId, {
     collectionId: row.id,
@@ -108,9 +105,8 @@ export async function loadSnapshotState(
   }
   const index = new LiveIndex(kernel, indexOptionsOf(row), graph);
   for (let r = manifest.graph_rows; r < rows.ids.length; r++) {
-    const vector = vectorOf(r).slice();
-    if (mode === "recovery") index.upsertIndexed(rows.ids[r]!, vector);
-    else index.upsert(rows.ids[r]!, vector);
+    // Through the tail: searchable at once, linked into the graph in the background.
+    index.upsert(rows.ids[r]!, vectorOf(r).slice());
   }
   const metadata = new Map<PointId, StoredMetadata | undefined>();
   rows.ids.forEach((id, r) => {
@@ -153,7 +149,7 @@ export async function loadLatestSnapshotState(
   const rejected: RejectedSnapshot[] = [];
   for (const snapshotId of await listSnapshotIds(io, dir)) {
     try {
-      const state = await loadSnapshotState(kernel, io, dir, row, snapshotId, "recovery");
+      const state = await loadSnapshotState(kernel, io, dir, row, snapshotId);
       return { state, rejected };
     } catch (error) {
       const entry = { snapshotId, error: errorText(error) };
