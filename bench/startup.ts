@@ -16,7 +16,7 @@
  */
 
 import { DiskFileIO } from "../src/storage/disk_file_io.ts";
-import { RecordType, WalWriter } from "../src/storage/wal/mod.ts";
+import { listSegments, RecordType, WalWriter } from "../src/storage/wal/mod.ts";
 import { seededRandom } from "../tests/support/seeded_random.ts";
 import { upsertBody } from "./lib/akidb_client.ts";
 import { startBenchServer } from "./lib/bench_server.ts";
@@ -79,9 +79,13 @@ async function timeStart(dataDir: string) {
 async function timeWalDecode(walDir: string) {
   let records = 0;
   let points = 0;
+  const io = new DiskFileIO();
+  // Automatic snapshots checkpoint the WAL: replay what is left, from its oldest segment.
+  const oldestLsn = Math.min(...(await listSegments(io, walDir)).map((s) => s.firstLsn));
   const started = performance.now();
-  const wal = await WalWriter.open(new DiskFileIO(), walDir, {
-    replayAfterLsn: 0,
+  const wal = await WalWriter.open(io, walDir, {
+    firstLsn: oldestLsn,
+    replayAfterLsn: oldestLsn - 1,
     onRecord: (record) => {
       records += 1;
       if (record.type === RecordType.Upsert) points += record.points.length;
@@ -90,7 +94,7 @@ async function timeWalDecode(walDir: string) {
   const seconds = (performance.now() - started) / 1000;
   const bytes = wal.sizeBytes;
   await wal.close();
-  return { seconds, records, points, bytes };
+  return { seconds, records, points, bytes, oldestLsn };
 }
 
 /**
@@ -118,12 +122,11 @@ export async function runStartupBenchmark(
     );
     const decode = await timeWalDecode(write.walDir);
     console.log(`WAL replay alone: ${decode.points} points in ${decode.seconds.toFixed(2)} s`);
-    console.log(`restarting on ${points} points (replay into the HNSW graph) …`);
+    console.log(`restarting on ${points} points (snapshot + WAL replay through the exact tail) …`);
     const restart = await timeStart(dataDir);
     if (restart.vectorCount !== points) {
       throw new Error(`Cannot trust the run: recovered ${restart.vectorCount} of ${points} points`);
     }
-    const hnswSeconds = restart.seconds - empty.seconds - decode.seconds;
     const rows = [
       ["start → /ready, empty data dir", empty.seconds, ""],
       [
@@ -132,7 +135,6 @@ export async function runStartupBenchmark(
         decode.points / decode.seconds,
       ],
       [`start → /ready with ${points} points`, restart.seconds, points / restart.seconds],
-      ["≈ HNSW insertion (difference)", hnswSeconds, points / hnswSeconds],
     ] as const;
     printTable(
       ["phase", "seconds", "points/s"],
@@ -141,8 +143,9 @@ export async function runStartupBenchmark(
       ) => [name, s.toFixed(2), rate === "" ? "" : Math.round(rate).toString()]),
     );
     console.log(
-      `${decode.records} WAL records of ${BATCH} points, ${(decode.bytes / 1e6).toFixed(0)} MB. ` +
-        `Target: replay ≥ 500k records/s.`,
+      `${decode.records} WAL records of ${BATCH} points left after checkpoints (from LSN ` +
+        `${decode.oldestLsn}), ${(decode.bytes / 1e6).toFixed(0)} MB; the rest was in snapshots. ` +
+        `The graph is built in the background after /ready. Target: replay ≥ 500k records/s.`,
     );
     const report = {
       benchmark: "startup",
@@ -152,7 +155,8 @@ export async function runStartupBenchmark(
       seed,
       written_via: "HTTP API, 1000-point batches, wal sync always, 2 requests in flight",
       write_seconds: round3(write.seconds),
-      wal_records: decode.records,
+      wal_records_after_checkpoint: decode.records,
+      wal_oldest_lsn: decode.oldestLsn,
       wal_bytes: decode.bytes,
       empty_start_to_ready_seconds: round3(empty.seconds),
       wal_decode_only: {
@@ -161,8 +165,7 @@ export async function runStartupBenchmark(
         records_per_second: Math.round(decode.records / decode.seconds),
       },
       start_to_ready_seconds: round3(restart.seconds),
-      replay_points_per_second: Math.round(points / restart.seconds),
-      hnsw_insert_seconds_estimate: round3(hnswSeconds),
+      recovered_points_per_second: Math.round(points / restart.seconds),
       server_rss_bytes_after_recovery: restart.rss,
       machine: machineInfo(),
       date: new Date().toISOString(),
