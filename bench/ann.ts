@@ -33,6 +33,7 @@ import {
   type EngineName,
   isEngineName,
 } from "./engines/mod.ts";
+import { intFlag, parseFlags } from "./lib/report.ts";
 
 /** Recall is reported at this cut-off. */
 const RECALL_K = 10;
@@ -120,32 +121,9 @@ export const USAGE = `usage: deno task bench:ann --dataset <header.json | name> 
  * ```
  */
 export function parseAnnArgs(args: readonly string[]): AnnOptions {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (!arg.startsWith("--")) {
-      throw new TypeError(`Cannot parse argument "${arg}": flags start with --`);
-    }
-    const eq = arg.indexOf("=");
-    const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-    const value = eq < 0 ? args[++i] : arg.slice(eq + 1);
-    if (value === undefined) throw new TypeError(`Cannot parse --${name}: missing value`);
-    flags.set(name, value);
-  }
-  for (const name of flags.keys()) {
-    if (!KNOWN_FLAGS.includes(name)) {
-      throw new TypeError(`Cannot parse --${name}: unknown flag`);
-    }
-  }
-  const int = (name: string, fallback?: number): number | undefined => {
-    const text = flags.get(name);
-    if (text === undefined) return fallback;
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < 1) {
-      throw new TypeError(`Cannot parse --${name}: "${text}" is not a positive integer`);
-    }
-    return value;
-  };
+  const flags = parseFlags(args, KNOWN_FLAGS);
+  const int = (name: string, fallback?: number): number | undefined =>
+    flags.has(name) || fallback !== undefined ? intFlag(flags, name, fallback ?? 0) : undefined;
   const engines = (flags.get("engines") ?? ENGINE_NAMES.join(",")).split(",").map((name) => {
     if (!isEngineName(name)) throw new TypeError(`Cannot parse --engines: unknown "${name}"`);
     return name;
