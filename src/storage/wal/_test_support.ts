@@ -4,22 +4,12 @@
  * @module
  */
 
-/**
- * Read the test seed from env `SEED`, or pick one at random, and print it so a failing run can be
- * reproduced with `SEED=<n>`.
- *
- * @param label Which test uses the seed, for the printed line.
- * @returns The seed.
- */
-export function testSeed(label: string): number {
-  const fromEnv = Deno.env.get("SEED");
-  const seed = fromEnv === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(fromEnv);
-  console.log(`${label}: SEED=${seed}`);
-  return seed;
-}
+/** The seed of a randomised test: one implementation for the whole project. */
+export { testSeed } from "../../../tests/support/seeded_random.ts";
 
 /**
- * Throw unless `condition` holds (`node:assert` needs `@types/node`, which this project lacks).
+ * Throw unless `condition` holds (written before `@types/node` was installed; newer tests use
+ * `node:assert/strict`).
  *
  * @param condition What must be true.
  * @param message Says what went wrong.
