@@ -33,7 +33,7 @@ import {
   type EngineName,
   isEngineName,
 } from "./engines/mod.ts";
-import { intFlag, parseFlags } from "./lib/report.ts";
+import { intFlag, parseFlags, runAsMain, writeResults } from "./lib/report.ts";
 
 /** Recall is reported at this cut-off. */
 const RECALL_K = 10;
@@ -370,21 +370,8 @@ export async function runAnnBenchmark(args: readonly string[]): Promise<Record<s
     machine: machineInfo(),
     date: new Date().toISOString(),
   };
-  if (options.out !== undefined) {
-    const slash = options.out.lastIndexOf("/");
-    if (slash > 0) await Deno.mkdir(options.out.slice(0, slash), { recursive: true });
-    await Deno.writeTextFile(options.out, JSON.stringify(report, null, 2) + "\n");
-    console.log(`results written to ${options.out}`);
-  }
+  if (options.out !== undefined) await writeResults(options.out, report);
   return report;
 }
 
-if (import.meta.main) {
-  try {
-    await runAnnBenchmark(Deno.args);
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
-    if (error instanceof TypeError) console.error(USAGE);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runAsMain(runAnnBenchmark, USAGE);

@@ -37,6 +37,7 @@ import {
   machineInfo,
   parseFlags,
   printTable,
+  runAsMain,
   writeResults,
 } from "./lib/report.ts";
 
@@ -300,12 +301,4 @@ export async function runHttpSearchBenchmark(
   return report;
 }
 
-if (import.meta.main) {
-  try {
-    await runHttpSearchBenchmark(Deno.args);
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
-    if (error instanceof TypeError) console.error(USAGE);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runAsMain(runHttpSearchBenchmark, USAGE);

@@ -27,6 +27,7 @@ import {
   machineInfo,
   parseFlags,
   printTable,
+  runAsMain,
   writeResults,
 } from "./lib/report.ts";
 import { seededVectors, vectorChecksum } from "./lib/vectors.ts";
@@ -208,12 +209,4 @@ export async function runIngestBenchmark(
   return report;
 }
 
-if (import.meta.main) {
-  try {
-    await runIngestBenchmark(Deno.args);
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
-    if (error instanceof TypeError) console.error(USAGE);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runAsMain(runIngestBenchmark, USAGE);

@@ -22,7 +22,14 @@ import { loadVectors, startBenchServer } from "./lib/bench_server.ts";
 import { round3, summarize } from "./lib/latency.ts";
 import { openLoop, type OpenLoopResult } from "./lib/load.ts";
 import { waitCpuIdle } from "./lib/process_stats.ts";
-import { intFlag, machineInfo, parseFlags, printTable, writeResults } from "./lib/report.ts";
+import {
+  intFlag,
+  machineInfo,
+  parseFlags,
+  printTable,
+  runAsMain,
+  writeResults,
+} from "./lib/report.ts";
 
 const K = 10;
 const BATCH = 1000;
@@ -178,12 +185,4 @@ export async function runSearchUnderIngestBenchmark(
   }
 }
 
-if (import.meta.main) {
-  try {
-    await runSearchUnderIngestBenchmark(Deno.args);
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
-    if (error instanceof TypeError) console.error(USAGE);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runAsMain(runSearchUnderIngestBenchmark, USAGE);

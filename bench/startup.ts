@@ -22,7 +22,14 @@ import { upsertBody } from "./lib/akidb_client.ts";
 import { startBenchServer } from "./lib/bench_server.ts";
 import { round3 } from "./lib/latency.ts";
 import { rssBytes } from "./lib/process_stats.ts";
-import { intFlag, machineInfo, parseFlags, printTable, writeResults } from "./lib/report.ts";
+import {
+  intFlag,
+  machineInfo,
+  parseFlags,
+  printTable,
+  runAsMain,
+  writeResults,
+} from "./lib/report.ts";
 
 const DIMENSION = 128;
 const BATCH = 1000;
@@ -178,12 +185,4 @@ export async function runStartupBenchmark(
   }
 }
 
-if (import.meta.main) {
-  try {
-    await runStartupBenchmark(Deno.args);
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
-    if (error instanceof TypeError) console.error(USAGE);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runAsMain(runStartupBenchmark, USAGE);

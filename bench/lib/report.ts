@@ -104,3 +104,23 @@ export async function writeResults(path: string, results: Record<string, unknown
   await Deno.writeTextFile(path, JSON.stringify(results, null, 2) + "\n");
   console.log(`results written to ${path}`);
 }
+
+/**
+ * Runs a benchmark as a program: its message (and the usage, for a flag
+ * error) on failure, exit code 1.
+ *
+ * @param run the benchmark's entry, given `Deno.args`
+ * @param usage printed after a `TypeError` (bad flags)
+ */
+export async function runAsMain(
+  run: (args: readonly string[]) => Promise<unknown>,
+  usage: string,
+): Promise<void> {
+  try {
+    await run(Deno.args);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    if (error instanceof TypeError) console.error(usage);
+    Deno.exit(1);
+  }
+}
