@@ -45,9 +45,7 @@ export class HnswIndex extends VectorIndex {
    */
   static load(kernel: Kernel, bytes: Uint8Array): HnswIndex {
     const stored = decodeIndex(bytes);
-    const index = new HnswIndex(kernel, stored.params);
-    index.restore(stored);
-    return index;
+    return new HnswIndex(kernel, stored.params).restore(stored);
   }
 
   /**
@@ -62,9 +60,7 @@ export class HnswIndex extends VectorIndex {
    */
   static loadGraph(kernel: Kernel, graph: Uint8Array, rows: GraphRows): HnswIndex {
     const stored = decodeGraph(graph, rows);
-    const index = new HnswIndex(kernel, stored.params);
-    index.restore(stored);
-    return index;
+    return new HnswIndex(kernel, stored.params).restore(stored);
   }
 }
 
@@ -88,8 +84,6 @@ export class BruteForceIndex extends VectorIndex {
    */
   static load(kernel: Kernel, bytes: Uint8Array): BruteForceIndex {
     const stored = decodeIndex(bytes);
-    const index = new BruteForceIndex(kernel, stored.params);
-    index.restore(stored);
-    return index;
+    return new BruteForceIndex(kernel, stored.params).restore(stored);
   }
 }

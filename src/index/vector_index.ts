@@ -296,9 +296,10 @@ export class VectorIndex {
    * Fills this empty index from decoded bytes, without rebuilding.
    *
    * @param stored what `decodeIndex` read from {@linkcode serialize}'s bytes
+   * @returns this index, filled
    * @throws CorruptionError when the index is of the other kind
    */
-  protected restore(stored: StoredIndex): void {
+  protected restore(stored: StoredIndex): this {
     if (stored.params.graph !== this.params.graph) {
       throw new CorruptionError(
         `Cannot load index: it is ${stored.params.graph ? "an HNSW" : "a brute-force"} index`,
@@ -313,6 +314,7 @@ export class VectorIndex {
         if (id !== undefined) this.#locations.set(id, segment * SLOT_SPAN + slot);
       }
     }
+    return this;
   }
 
   /** The parameters each segment is made with. */
