@@ -34,7 +34,7 @@ import {
   tierObserver,
   walObserver,
 } from "./obs/observers.ts";
-import { configureTracing, tracingExported } from "./obs/tracing.ts";
+import { configureTracing, samplerWarning, tracingExported } from "./obs/tracing.ts";
 
 /** AkiDB's version, from `package.json`. */
 export const VERSION: string = packageJson.version;
@@ -105,6 +105,8 @@ async function serve(config: Config): Promise<number> {
       OTEL_EXPORTER_OTLP_ENDPOINT: config.tracing.otlpEndpoint,
     });
   }
+  const sampler = samplerWarning();
+  if (sampler !== undefined) logger.warn(sampler);
   const metrics = createMetrics();
   const deferred = createDeferredEngine();
   const engine = instrumentEngine(deferred.engine, metrics);

@@ -11,7 +11,7 @@
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { matchedRoutes } from "hono/route";
 import type { Metrics } from "../obs/metrics.ts";
-import { activeSpan, sampleRequest, tracingEnabled, withRequestSpan } from "../obs/tracing.ts";
+import { sampledServerSpan, tracingEnabled, withRequestSpan } from "../obs/tracing.ts";
 
 /** The `route` label of requests no route matched. */
 export const UNMATCHED_ROUTE = "unmatched";
@@ -69,14 +69,15 @@ export function httpMetrics(metrics: Metrics): MiddlewareHandler {
   };
 }
 
-/** Names Deno's server span by the route; for a sampled request, opens AkiDB's span under it. */
+/**
+ * For a request Deno's sampler kept: names Deno's server span by the route
+ * and opens AkiDB's request span under it. Otherwise just runs the request.
+ */
 async function traced(c: Context, next: Next, method: string, route: string): Promise<void> {
-  const server = activeSpan();
-  if (server !== undefined) {
-    server.updateName(`${method} ${route}`);
-    server.setAttribute("http.route", route);
-  }
-  if (!sampleRequest()) return await next();
+  const server = sampledServerSpan();
+  if (server === undefined) return await next();
+  server.updateName(`${method} ${route}`);
+  server.setAttribute("http.route", route);
   await withRequestSpan(`${method} ${route}`, { "http.route": route }, async (span) => {
     await next();
     span.setAttribute("http.response.status_code", c.res.status);

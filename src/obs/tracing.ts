@@ -3,14 +3,20 @@
  * OpenTelemetry (`OTEL_DENO=true`) exports them over OTLP together with the
  * server span `Deno.serve` makes for every request; ours are its children.
  *
- * Sampling is AkiDB's own: the HTTP middleware calls {@linkcode sampleRequest}
- * once per request and, for the sampled ones, opens a span and marks the
- * context; {@linkcode withSpan} and {@linkcode recordSpan} below it only make
- * spans in a marked context. Unsampled requests therefore cost one random
- * number. (Deno 2.9's own `OTEL_TRACES_SAMPLER=traceidratio` was measured to
- * keep either none or all spans, so it is not relied on; see
- * `docs/OBSERVABILITY.md`.) Background work (automatic snapshots, tier moves)
- * starts its own root with {@linkcode withRootSpan}.
+ * Sampling is Deno's: `OTEL_TRACES_SAMPLER=parentbased_traceidratio` with
+ * `OTEL_TRACES_SAMPLER_ARG=<tracing.sample_ratio>` makes Deno keep that
+ * fraction of server spans (by trace id, or as an upstream `traceparent`
+ * says) and drop the others before anything is recorded. AkiDB follows the
+ * server span's sampled flag ({@linkcode sampledServerSpan}): for a sampled
+ * request the HTTP middleware opens AkiDB's request span and marks the
+ * context; {@linkcode withSpan} and {@linkcode recordSpan} make spans only in
+ * a marked context. So a trace is whole (Deno's server span and all of
+ * AkiDB's spans) or absent, and an unsampled request costs one flag test.
+ * Background work (automatic snapshots, tier moves) starts its own root with
+ * {@linkcode withRootSpan}, which Deno's sampler decides the same way.
+ * Deno reads the sampler from the environment before any of AkiDB runs, so
+ * AkiDB cannot set it; {@linkcode samplerWarning} tells when Deno's sampling
+ * does not match `tracing.sample_ratio`. See `docs/OBSERVABILITY.md`.
  *
  * With `tracing.enabled = false` (the default) every helper is a plain call.
  *
@@ -26,6 +32,7 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
+  TraceFlags,
   type Tracer,
 } from "@opentelemetry/api";
 
@@ -33,11 +40,16 @@ import {
 export interface TracingOptions {
   /** Make spans at all. */
   readonly enabled: boolean;
-  /** Fraction of requests (and background roots) traced, 0..1. */
+  /**
+   * Fraction of traces kept, 0..1. Deno's sampler applies it (from
+   * `OTEL_TRACES_SAMPLER_ARG`); AkiDB only checks that Deno's sampling
+   * matches ({@linkcode samplerWarning}).
+   */
   readonly sampleRatio: number;
 }
 
 const SAMPLED = createContextKey("akidb.sampled");
+const INVALID_TRACE_ID = "00000000000000000000000000000000";
 
 let options: TracingOptions = { enabled: false, sampleRatio: 0 };
 let tracer: Tracer = trace.getTracer("akidb");
@@ -78,38 +90,94 @@ export function tracingEnabled(): boolean {
 
 /**
  * Whether spans are exported: true only when a real tracer provider is
- * installed (Deno's, with `OTEL_DENO=true`). Probes with one span it never ends.
+ * installed (Deno's, with `OTEL_DENO=true`). Probes with one span it never
+ * ends (Deno records and exports a span only when it ends).
  *
  * @returns whether an exporting tracer provider is active
  */
 export function tracingExported(): boolean {
-  const probe = trace.getTracer("akidb.probe").startSpan("probe");
-  // Never ended, so never exported.
-  return probe.spanContext().traceId !== "00000000000000000000000000000000";
+  const probe = trace.getTracer("akidb.probe").startSpan("probe", { root: true });
+  return probe.spanContext().traceId !== INVALID_TRACE_ID;
+}
+
+/** Root spans {@linkcode samplerWarning} starts to see how often Deno samples. */
+export const SAMPLER_PROBE_COUNT = 64;
+
+/**
+ * Compares how Deno samples new traces with `tracing.sample_ratio`: starts
+ * {@linkcode SAMPLER_PROBE_COUNT} root spans it never ends (so none is
+ * exported) and counts the sampled ones. Warns only when the count is
+ * implausible for the configured ratio (a chance below 1e-3): all sampled
+ * although the ratio is at most 0.9 (Deno's default `always_on`: every
+ * request exported), or none sampled although the ratio is at least 0.1.
+ *
+ * @returns a warning to log, or undefined when tracing is off, nothing is
+ * exported, or Deno's sampling is plausible
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { configureTracing, samplerWarning } from "./tracing.ts";
+ * configureTracing({ enabled: true, sampleRatio: 0.01 });
+ * assert.equal(samplerWarning(), undefined); // no OTEL_DENO: nothing to check
+ * configureTracing({ enabled: false, sampleRatio: 0 });
+ * ```
+ */
+export function samplerWarning(): string | undefined {
+  if (!options.enabled || !tracingExported()) return undefined;
+  const probes = trace.getTracer("akidb.probe");
+  let sampled = 0;
+  for (let i = 0; i < SAMPLER_PROBE_COUNT; i++) {
+    if (isSampled(probes.startSpan("probe", { root: true }))) sampled++;
+  }
+  const ratio = options.sampleRatio;
+  const expected = `OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=${ratio}`;
+  if (sampled === SAMPLER_PROBE_COUNT && ratio <= 0.9) {
+    return `Deno samples every trace, tracing.sample_ratio is ${ratio}: start with ${expected}`;
+  }
+  if (sampled === 0 && ratio >= 0.1) {
+    return `Deno samples no trace, tracing.sample_ratio is ${ratio}: start with ${expected}`;
+  }
+  return undefined;
 }
 
 /**
- * Decides whether one request is traced.
+ * Whether a span is sampled (Deno records and exports it).
  *
- * @returns true with probability `sampleRatio` when tracing is enabled
+ * @param span Any span.
+ * @returns whether its trace flags have the sampled bit
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { trace } from "@opentelemetry/api";
+ * import { isSampled } from "./tracing.ts";
+ * assert.equal(isSampled(trace.wrapSpanContext({
+ *   traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: 1,
+ * })), true);
+ * ```
  */
-export function sampleRequest(): boolean {
-  return options.enabled && options.sampleRatio > 0 && Math.random() < options.sampleRatio;
+export function isSampled(span: Span): boolean {
+  return (span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0;
 }
 
 /**
- * The span of the request being served by `Deno.serve` (when OTel is on), so
- * the HTTP middleware can name it by its route.
+ * The span of the request being served by `Deno.serve` when Deno sampled
+ * it, so the HTTP middleware can name it by its route and trace the request.
  *
- * @returns the active span, if any
+ * @returns the active span if tracing is enabled and the span is sampled
  */
-export function activeSpan(): Span | undefined {
-  return trace.getActiveSpan();
+export function sampledServerSpan(): Span | undefined {
+  if (!options.enabled) return undefined;
+  const span = trace.getActiveSpan();
+  return span !== undefined && isSampled(span) ? span : undefined;
 }
 
 /**
  * Runs `work` inside a new span that is the root of AkiDB's spans for one
- * request (a child of Deno's server span) and marks the context as sampled.
+ * sampled request (a child of the active span, Deno's server span) and marks
+ * the context as sampled. Call it only when {@linkcode sampledServerSpan}
+ * returned a span.
  *
  * @param name The span's name.
  * @param attributes Its first attributes.
@@ -154,7 +222,8 @@ export function withSpan<T>(
 
 /**
  * Runs background work (an automatic snapshot, a tier move, an upload) in a
- * new root span when sampled; inside a sampled request it is a child instead.
+ * new root span when Deno's sampler keeps it; inside a sampled request it is
+ * a child instead.
  *
  * @param name The span's name.
  * @param attributes Its first attributes.
@@ -168,8 +237,9 @@ export async function withRootSpan<T>(
 ): Promise<T> {
   if (!options.enabled) return await work(undefined);
   if (context.active().getValue(SAMPLED) === true) return await withSpan(name, attributes, work);
-  if (!sampleRequest()) return await work(undefined);
   const span = tracer.startSpan(name, { attributes, root: true });
+  // Unsampled: Deno neither records nor exports it, and it needs no end.
+  if (!isSampled(span)) return await work(undefined);
   const ctx = trace.setSpan(context.active(), span).setValue(SAMPLED, true);
   return await context.with(ctx, () => runInSpan(span, work));
 }
