@@ -12,6 +12,7 @@
  * @module
  */
 
+import process from "node:process";
 import { DatabaseSync } from "node:sqlite";
 import {
   DeadLetterQueue,
@@ -22,6 +23,7 @@ import {
   UploadQueue,
 } from "../src/storage/objectstore/mod.ts";
 import { startS3Server } from "../tests/support/s3_server.ts";
+import { cpuSeconds } from "./lib/process_stats.ts";
 import { machineInfo, writeResults } from "./lib/report.ts";
 
 const OPS = Number(Deno.env.get("S3_BENCH_OPS") ?? 2000);
@@ -41,17 +43,39 @@ async function pool<T>(items: readonly T[], concurrency: number, work: (item: T)
   );
 }
 
-async function timed(label: string, count: number, run: () => Promise<void>) {
+/** This process's CPU seconds (user + system). */
+function ownCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+async function timed(
+  label: string,
+  count: number,
+  serverPid: number | undefined,
+  run: () => Promise<void>,
+) {
+  const serverCpuBefore = serverPid === undefined ? 0 : await cpuSeconds(serverPid);
+  const clientCpuBefore = ownCpuSeconds();
   const startedMs = performance.now();
   await run();
   const seconds = (performance.now() - startedMs) / 1000;
+  const clientMs = (ownCpuSeconds() - clientCpuBefore) * 1000 / count;
+  const serverMs = serverPid === undefined
+    ? undefined
+    : (await cpuSeconds(serverPid) - serverCpuBefore) * 1000 / count;
   const opsPerSecond = Math.round(count / seconds);
-  console.log(`${label.padEnd(36)} ${String(count).padStart(6)} ops  ${opsPerSecond} ops/s`);
+  console.log(
+    `${label.padEnd(36)} ${String(count).padStart(6)} ops  ${opsPerSecond} ops/s  ` +
+      `CPU ms/op client ${clientMs.toFixed(2)} server ${serverMs?.toFixed(2) ?? "?"}`,
+  );
   return {
     operation: label,
     count,
     seconds: Number(seconds.toFixed(3)),
     ops_per_second: opsPerSecond,
+    client_cpu_ms_per_op: Number(clientMs.toFixed(3)),
+    ...(serverMs === undefined ? {} : { server_cpu_ms_per_op: Number(serverMs.toFixed(3)) }),
   };
 }
 
@@ -72,11 +96,13 @@ try {
   const indexes = Array.from({ length: OPS }, (_, i) => i);
   const seqCount = Math.min(OPS, 300);
   const results = [];
-  // warm-up
-  await pool(indexes.slice(0, 50), 8, (i) => store.put(keyOf("warm", i), bytes));
+  // Warm-up: s3rver (Node) and the SDK both JIT-compile their hot paths; the first ~1,000
+  // operations cost 2–3× the server CPU of later ones, so measure the steady state.
+  await pool(indexes, 32, (i) => store.put(keyOf("warm", i), bytes));
+  await pool(indexes, 32, async (i) => void await store.head(keyOf("warm", i)));
 
   results.push(
-    await timed("put, sequential", seqCount, async () => {
+    await timed("put, sequential", seqCount, server.pid, async () => {
       for (const i of indexes.slice(0, seqCount)) await store.put(keyOf("seq", i), bytes);
     }),
   );
@@ -85,7 +111,7 @@ try {
       concurrency,
     });
     results.push(
-      await timed(`put, batched (upload queue, ×${concurrency})`, OPS, async () => {
+      await timed(`put, batched (upload queue, ×${concurrency})`, OPS, server.pid, async () => {
         const outcomes = await queue.enqueueBatch(
           indexes.map((i) => ({
             operation: "put" as const,
@@ -100,7 +126,7 @@ try {
     await queue.close();
   }
   results.push(
-    await timed("head, parallel ×32", OPS, () =>
+    await timed("head, parallel ×32", OPS, server.pid, () =>
       pool(indexes, 32, async (i) => {
         if ((await store.head(keyOf("q32", i)))?.sizeBytes !== OBJECT_BYTES) {
           throw new Error("head");
@@ -108,7 +134,7 @@ try {
       })),
   );
   results.push(
-    await timed("get, parallel ×32", OPS, () =>
+    await timed("get, parallel ×32", OPS, server.pid, () =>
       pool(indexes, 32, async (i) => {
         if ((await store.get(keyOf("q32", i))).length !== OBJECT_BYTES) throw new Error("get");
       })),
