@@ -1,10 +1,14 @@
 /**
  * Observability overhead: HTTP search throughput of the same app with
  * (a) no metrics and no tracing, (b) metrics (the `/metrics` middleware,
- * engine proxy, WAL observer; scraped every second) and (c) metrics plus
- * tracing sampled at 1 % (`OTEL_DENO=true`, spans exported over OTLP to a
- * receiver in this process). Each variant is a child process serving the app
- * built as `src/main.ts` builds it; rounds alternate between the variants so
+ * engine proxy, WAL observer; scraped every second), (c) metrics plus
+ * tracing sampled at 1 % (`OTEL_DENO=true`,
+ * `OTEL_TRACES_SAMPLER=parentbased_traceidratio`, `OTEL_TRACES_SAMPLER_ARG=0.01`,
+ * spans exported over OTLP to a receiver in this process) and, for
+ * comparison, (d) the same with Deno's default sampler (`always_on`: Deno
+ * exports a server span for every request). Each variant is a child process
+ * serving the app built as `src/main.ts` builds it; rounds alternate between
+ * the variants so
  * drift on a shared machine hits all of them alike; the median round counts.
  * Two figures per variant: searches per second, and the server's CPU time per
  * search (from `/proc/<pid>/stat`), which other load on a shared machine
@@ -15,13 +19,14 @@
  * measurement runs in this process: the same search requests through
  * `app.request` (no sockets) of three apps over ONE engine, interleaved in
  * short rounds; the fastest and the median round per variant. And the cost
- * of each piece alone (`componentCosts`), which gives the estimate reported
- * as `estimated_overhead_percent`.
+ * of each piece alone: AkiDB's (`componentCosts`) and Deno's own per-request
+ * tracing work on a bare `Deno.serve` (`denoServeCosts`), which together
+ * give the estimate reported as `estimated_overhead_percent`.
  *
  * ```sh
  * node_modules/.bin/deno run -A bench/observability_overhead.ts [--vectors 10000]
- *   [--dimension 128] [--clients 8] [--seconds 5] [--rounds 5]
- *   [--out bench/results/observability-overhead.json]
+ *   [--dimension 128] [--clients 8] [--seconds 5] [--rounds 5] [--inproc-rounds 30]
+ *   [--echo-rounds 30] [--out bench/results/observability-overhead.json]
  * ```
  *
  * @module
@@ -45,8 +50,11 @@ import { cpuSeconds } from "./lib/process_stats.ts";
 import { intFlag, machineInfo, parseFlags, printTable, writeResults } from "./lib/report.ts";
 import { seededVectors } from "./lib/vectors.ts";
 
+/** The variants measured in process too (no exporter there). */
 const VARIANTS = ["off", "metrics", "metrics+tracing"] as const;
-type Variant = typeof VARIANTS[number];
+/** The child-process variants: (d) keeps Deno's default sampler, which exports every request. */
+const CHILD_VARIANTS = [...VARIANTS, "metrics+tracing_always_on"] as const;
+type Variant = typeof CHILD_VARIANTS[number];
 const SAMPLE_RATIO = 0.01;
 const K = 10;
 const EF = 64;
@@ -57,11 +65,28 @@ interface Settings {
 }
 
 /** The child: builds the app for one variant, loads the vectors, serves, prints its port. */
+/**
+ * The echo child: a bare `Deno.serve` with a trivial handler, so the few µs
+ * Deno's tracing adds to every request (read the headers for `traceparent`,
+ * start the span, sampled or not) stand out. The handler takes the request,
+ * as AkiDB's does: a zero-argument handler takes a faster path in Deno.
+ */
+async function echoChild(): Promise<void> {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (request) => new Response(request.method),
+  );
+  console.log(JSON.stringify({ port: server.addr.port }));
+  Deno.addSignalListener("SIGTERM", () => void server.shutdown());
+  await server.finished;
+  Deno.exit(0);
+}
+
 async function child(variant: Variant, settings: Settings): Promise<void> {
   const dataDir = await Deno.makeTempDir({ prefix: "akidb-obs-bench-" });
   const config = loadConfig(["--data-dir", dataDir, "--log-level", "error"], {});
   const logger = createLogger({ level: "error" });
-  configureTracing({ enabled: variant === "metrics+tracing", sampleRatio: SAMPLE_RATIO });
+  configureTracing({ enabled: isTraced(variant), sampleRatio: SAMPLE_RATIO });
   const metrics = variant === "off" ? undefined : createMetrics();
   const kernel = await loadKernel();
   const real = await createEngine({
@@ -85,7 +110,12 @@ async function child(variant: Variant, settings: Settings): Promise<void> {
   const app = createApp({ engine, config, logger, version: "bench", metrics });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
   console.log(JSON.stringify({ port: server.addr.port }));
+  // A clean exit on SIGTERM, so Deno's exporter flushes its last spans.
+  Deno.addSignalListener("SIGTERM", () => void server.shutdown());
   await server.finished;
+  await real.close();
+  await Deno.remove(dataDir, { recursive: true });
+  Deno.exit(0); // Deno's exporter flushes before the exit
 }
 
 interface Child {
@@ -95,8 +125,32 @@ interface Child {
   stop(): Promise<void>;
 }
 
-async function spawnChild(variant: Variant, settings: Settings, otlp: string): Promise<Child> {
-  const tracing = variant === "metrics+tracing";
+function isTraced(variant: Variant): boolean {
+  return variant.startsWith("metrics+tracing");
+}
+
+/** Deno's OpenTelemetry environment of a traced child. */
+function otelEnv(variant: Variant, otlp: string): Record<string, string> {
+  return {
+    OTEL_DENO: "true",
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
+    OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+    OTEL_SERVICE_NAME: "akidb-bench",
+    ...(variant === "metrics+tracing"
+      ? {
+        OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+        OTEL_TRACES_SAMPLER_ARG: String(SAMPLE_RATIO),
+      }
+      : { OTEL_TRACES_SAMPLER: "always_on" }),
+  };
+}
+
+async function spawnChild(
+  variant: Variant,
+  settings: Settings,
+  otlp: string | undefined,
+  echo = false,
+): Promise<Child> {
   const process = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -108,15 +162,9 @@ async function spawnChild(variant: Variant, settings: Settings, otlp: string): P
       String(settings.vectors),
       "--dimension",
       String(settings.dimension),
+      ...(echo ? ["--echo", "1"] : []),
     ],
-    env: tracing
-      ? {
-        OTEL_DENO: "true",
-        OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
-        OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
-        OTEL_SERVICE_NAME: "akidb-bench",
-      }
-      : {},
+    env: otlp === undefined ? {} : otelEnv(variant, otlp),
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -223,7 +271,7 @@ async function inProcess(settings: Settings, queries: readonly string[], rounds:
     const app = createApp({ engine, config, logger, version: "bench", metrics });
     return { variant, tracing: variant === "metrics+tracing", app };
   });
-  const perRequestUs: Record<Variant, number[]> = {
+  const perRequestUs: Record<typeof VARIANTS[number], number[]> = {
     "off": [],
     "metrics": [],
     "metrics+tracing": [],
@@ -249,8 +297,8 @@ async function inProcess(settings: Settings, queries: readonly string[], rounds:
   configureTracing({ enabled: false, sampleRatio: 0 });
   await real.close();
   await Deno.remove(dataDir, { recursive: true });
-  const best = (variant: Variant) => round3(Math.min(...perRequestUs[variant]));
-  const med = (variant: Variant) => round3(median(perRequestUs[variant]));
+  const best = (variant: typeof VARIANTS[number]) => round3(Math.min(...perRequestUs[variant]));
+  const med = (variant: typeof VARIANTS[number]) => round3(median(perRequestUs[variant]));
   const percent = (a: number, b: number) => round3((a / b - 1) * 100);
   return {
     method: "app.request in process, one engine, interleaved rounds of 500 searches; " +
@@ -331,6 +379,70 @@ async function componentCosts() {
   return results;
 }
 
+/**
+ * What Deno's tracing costs per request by itself: server CPU µs per request
+ * of the echo child with OpenTelemetry off, at 1 % and at `always_on`;
+ * interleaved 1 s rounds, the fastest and the median round per variant.
+ */
+async function denoServeCosts(settings: Settings, rounds: number) {
+  const variants = ["off", "metrics+tracing", "metrics+tracing_always_on"] as const;
+  const sink = startOtlpSink();
+  const children: Child[] = [];
+  try {
+    for (const variant of variants) {
+      const otlp = variant === "off" ? undefined : sink.endpoint;
+      children.push(await spawnChild(variant, settings, otlp, true));
+    }
+    const cpu: Record<string, number[]> = { "off": [], "metrics+tracing": [] };
+    cpu["metrics+tracing_always_on"] = [];
+    const get = (target: Child) => async () => {
+      const response = await fetch(`${target.baseUrl}/`);
+      await response.arrayBuffer();
+    };
+    for (const target of children) await cpuPerRequest(target, 4, 1, get(target)); // warm-up
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < children.length; i++) {
+        const target = children[(round + i) % children.length]!;
+        cpu[target.variant]!.push(await cpuPerRequest(target, 4, 1, get(target)));
+      }
+    }
+    const fastest = (v: string) => round3(Math.min(...cpu[v]!));
+    const med = (v: string) => round3(median(cpu[v]!));
+    return {
+      method: "bare Deno.serve, handler `(request) => new Response(request.method)`; " +
+        "4 closed-loop clients; server CPU µs per request; interleaved 1 s rounds",
+      rounds,
+      fastest_round_cpu_us_per_request: Object.fromEntries(variants.map((v) => [v, fastest(v)])),
+      median_round_cpu_us_per_request: Object.fromEntries(variants.map((v) => [v, med(v)])),
+      added_us_per_request_fastest: {
+        "metrics+tracing": round3(fastest("metrics+tracing") - fastest("off")),
+        "metrics+tracing_always_on": round3(fastest("metrics+tracing_always_on") - fastest("off")),
+      },
+      added_us_per_request_median: {
+        "metrics+tracing": round3(med("metrics+tracing") - med("off")),
+        "metrics+tracing_always_on": round3(med("metrics+tracing_always_on") - med("off")),
+      },
+    };
+  } finally {
+    for (const child of children) await child.stop();
+    await sink.shutdown();
+  }
+}
+
+/** Server CPU µs per request of `target` under `clients` closed-loop clients for `seconds`. */
+async function cpuPerRequest(
+  target: Child,
+  clients: number,
+  seconds: number,
+  request: () => Promise<void>,
+): Promise<number> {
+  const cpuBefore = await cpuSeconds(target.pid);
+  const result = await closedLoop(clients, seconds * 1000, request);
+  const cpuAfter = await cpuSeconds(target.pid);
+  if (result.errors > 0) throw new Error(`${result.errors} requests failed on ${target.variant}`);
+  return ((cpuAfter - cpuBefore) * 1e6) / result.requests;
+}
+
 async function parent(flags: Map<string, string>): Promise<void> {
   const settings: Settings = {
     vectors: intFlag(flags, "vectors", 10_000),
@@ -351,15 +463,24 @@ async function parent(flags: Map<string, string>): Promise<void> {
   console.log("added per request:", JSON.stringify(components));
   const inProcessResult = await inProcess(settings, queries, intFlag(flags, "inproc-rounds", 30));
   console.log("in process:", JSON.stringify(inProcessResult));
-  const sink = startOtlpSink();
+  const denoServe = await denoServeCosts(settings, intFlag(flags, "echo-rounds", 30));
+  console.log("Deno.serve alone:", JSON.stringify(denoServe));
+  const sinks = new Map(
+    CHILD_VARIANTS.filter(isTraced).map((variant) => [variant, startOtlpSink()]),
+  );
   const children: Child[] = [];
   try {
-    for (const variant of VARIANTS) {
-      children.push(await spawnChild(variant, settings, sink.endpoint));
+    for (const variant of CHILD_VARIANTS) {
+      children.push(await spawnChild(variant, settings, sinks.get(variant)?.endpoint));
     }
     for (const target of children) await measure(target, queries, clients, 1); // warm-up
-    const qps: Record<Variant, number[]> = { "off": [], "metrics": [], "metrics+tracing": [] };
-    const cpu: Record<Variant, number[]> = { "off": [], "metrics": [], "metrics+tracing": [] };
+    const perVariant = () =>
+      Object.fromEntries(CHILD_VARIANTS.map((v) => [v, [] as number[]])) as Record<
+        Variant,
+        number[]
+      >;
+    const qps = perVariant();
+    const cpu = perVariant();
     for (let round = 0; round < rounds; round++) {
       // Rotate the order each round so no variant always runs first or last.
       for (let i = 0; i < children.length; i++) {
@@ -370,15 +491,17 @@ async function parent(flags: Map<string, string>): Promise<void> {
       }
       console.log(
         `round ${round + 1}/${rounds}: ${
-          VARIANTS.map((v) => `${v} ${qps[v].at(-1)}/s ${cpu[v].at(-1)} µs`).join(", ")
+          CHILD_VARIANTS.map((v) => `${v} ${qps[v].at(-1)}/s ${cpu[v].at(-1)} µs`).join(", ")
         }`,
       );
     }
+    // Stop the children first: each flushes its exporter on exit, so the sinks' counts are whole.
+    for (const child of children.splice(0)) await child.stop();
     const base = median(qps.off);
     const overheadPercent = (variant: Variant) => round3((1 - median(qps[variant]) / base) * 100);
     const cpuOverheadPercent = (variant: Variant) =>
       round3((median(cpu[variant]) / median(cpu.off) - 1) * 100);
-    const rows = VARIANTS.map((v) => [
+    const rows = CHILD_VARIANTS.map((v) => [
       v,
       String(median(qps[v])),
       `${overheadPercent(v)} %`,
@@ -402,44 +525,64 @@ async function parent(flags: Map<string, string>): Promise<void> {
         seconds_per_round: seconds,
         rounds,
         tracing_sample_ratio: SAMPLE_RATIO,
+        otel_env: Object.fromEntries(
+          CHILD_VARIANTS.filter(isTraced).map((v) => {
+            const { OTEL_EXPORTER_OTLP_ENDPOINT: _, ...env } = otelEnv(v, "");
+            return [v, env];
+          }),
+        ),
         metrics_scrape_interval_s: 1,
         otlp_protocol: "http/protobuf",
       },
       qps_per_round: qps,
       server_cpu_us_per_search_per_round: cpu,
-      median_qps: Object.fromEntries(VARIANTS.map((v) => [v, median(qps[v])])),
-      median_server_cpu_us_per_search: Object.fromEntries(VARIANTS.map((v) => [v, median(cpu[v])])),
-      throughput_loss_percent: {
-        metrics: overheadPercent("metrics"),
-        "metrics+tracing": overheadPercent("metrics+tracing"),
-      },
-      server_cpu_overhead_percent: {
-        metrics: cpuOverheadPercent("metrics"),
-        "metrics+tracing": cpuOverheadPercent("metrics+tracing"),
-      },
+      median_qps: Object.fromEntries(CHILD_VARIANTS.map((v) => [v, median(qps[v])])),
+      median_server_cpu_us_per_search: Object.fromEntries(
+        CHILD_VARIANTS.map((v) => [v, median(cpu[v])]),
+      ),
+      throughput_loss_percent: Object.fromEntries(
+        CHILD_VARIANTS.slice(1).map((v) => [v, overheadPercent(v)]),
+      ),
+      server_cpu_overhead_percent: Object.fromEntries(
+        CHILD_VARIANTS.slice(1).map((v) => [v, cpuOverheadPercent(v)]),
+      ),
       load_average_1m_at_start: loadAtStart,
       component_costs: components,
+      deno_serve_tracing_cost: denoServe,
       estimated_overhead_percent: Object.fromEntries(
         Object.entries(components).map(([variant, c]) => [
           variant,
-          round3((c.added_us_per_search_request! / Math.min(...cpu.off)) * 100),
+          round3(
+            ((c.added_us_per_search_request! +
+              (variant === "metrics"
+                ? 0
+                : denoServe.added_us_per_request_fastest["metrics+tracing"])) /
+              Math.min(...cpu.off)) * 100,
+          ),
         ]),
       ),
-      estimated_overhead_method: "added µs per request (component_costs, fastest batches) / " +
+      estimated_overhead_method: "added µs per request (component_costs, fastest batches; " +
+        "for tracing plus deno_serve_tracing_cost.added_us_per_request_fastest at 1 %) / " +
         "the lowest server CPU µs per search request of the 'off' variant",
       in_process: inProcessResult,
       target_percent: 2,
       target_met_by_cpu: cpuOverheadPercent("metrics+tracing") <= 2 &&
         cpuOverheadPercent("metrics") <= 2,
-      otlp_export: { requests: sink.stats.requests, bytes: sink.stats.bytes },
-      note: "Deno.serve makes a server span for every request when OTEL_DENO=true (AkiDB " +
-        "samples only its own spans at 1 %), so 'metrics+tracing' includes Deno's per-request " +
-        "span export.",
+      otlp_export: Object.fromEntries(
+        [...sinks].map((
+          [v, sink],
+        ) => [v, { requests: sink.stats.requests, bytes: sink.stats.bytes }]),
+      ),
+      note: "With OTEL_DENO=true Deno.serve starts a server span for every request; Deno's " +
+        "sampler (OTEL_TRACES_SAMPLER) decides whether it is recorded and exported, and AkiDB " +
+        "makes its own spans only under a sampled one. 'metrics+tracing' samples 1 % " +
+        "(parentbased_traceidratio); 'metrics+tracing_always_on' keeps Deno's " +
+        "default always_on, i.e. every request exported, for comparison.",
     };
     await writeResults(out, results);
   } finally {
     for (const child of children) await child.stop();
-    await sink.shutdown();
+    for (const sink of sinks.values()) await sink.shutdown();
   }
 }
 
@@ -452,13 +595,16 @@ if (import.meta.main) {
     "seconds",
     "rounds",
     "inproc-rounds",
+    "echo-rounds",
+    "echo",
     "out",
   ]);
   const variant = flags.get("child");
   if (variant !== undefined) {
-    if (!(VARIANTS as readonly string[]).includes(variant)) {
+    if (!(CHILD_VARIANTS as readonly string[]).includes(variant)) {
       throw new TypeError(`unknown variant ${variant}`);
     }
+    if (flags.has("echo")) await echoChild();
     await child(variant as Variant, {
       vectors: intFlag(flags, "vectors", 10_000),
       dimension: intFlag(flags, "dimension", 128),
