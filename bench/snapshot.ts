@@ -8,7 +8,9 @@
  * `bench/results/snapshot.json`.
  *
  * Run: `node_modules/.bin/deno run -A bench/snapshot.ts`
- * (env `SNAPSHOT_BENCH_SIZES=10000x512,100000x768`, `SNAPSHOT_BENCH_EF_CONSTRUCTION=200`).
+ * (env `SNAPSHOT_BENCH_SIZES=10000x512,100000x768`, `SNAPSHOT_BENCH_EF_CONSTRUCTION=200`,
+ * `SNAPSHOT_BENCH_REUSE=1` to load a built index cached under `.akidb-tmp/` instead of
+ * rebuilding it — for iterating on the snapshot code; the recorded run rebuilds).
  *
  * @module
  */
@@ -19,7 +21,7 @@ import { DiskFileIO } from "../src/storage/disk_file_io.ts";
 import { readSnapshot, writeSnapshotFiles } from "../src/storage/snapshot/mod.ts";
 import {
   decodeVectorsParquet,
-  encodeVectorsParquet,
+  encodeVectorsParquetParts,
 } from "../src/storage/snapshot/vectors_parquet.ts";
 import { randomVector, seededRandom } from "../tests/support/seeded_random.ts";
 
@@ -28,6 +30,8 @@ const SIZES = (Deno.env.get("SNAPSHOT_BENCH_SIZES") ?? "10000x512,100000x768").s
 const EF_CONSTRUCTION = Number(Deno.env.get("SNAPSHOT_BENCH_EF_CONSTRUCTION") ?? 200);
 const M = 16;
 const SEED = 20261122;
+const REUSE = Deno.env.get("SNAPSHOT_BENCH_REUSE") === "1";
+const CACHE_DIR = new URL("../.akidb-tmp/", import.meta.url);
 
 interface Result {
   count: number;
@@ -36,7 +40,9 @@ interface Result {
   m: number;
   efConstruction: number;
   buildSeconds: number;
+  buildReused: boolean;
   captureMs: number;
+  captureGraphMs: number;
   writeMs: number;
   encodeParquetMs: number;
   hashWriteSyncMs: number;
@@ -56,22 +62,14 @@ const kernel = await loadKernel();
 async function run(count: number, dimension: number): Promise<Result> {
   const random = seededRandom(SEED + count + dimension);
   const vectors = Array.from({ length: count }, () => randomVector(random, dimension));
-  const buildStart = performance.now();
-  const index = new HnswIndex(kernel, {
-    dimension,
-    metric: "cosine",
-    m: M,
-    efConstruction: EF_CONSTRUCTION,
-  });
-  index.reserve(count);
-  vectors.forEach((vector, i) => index.upsert(i % 2 === 0 ? i : `doc-${i}`, vector));
-  const buildSeconds = (performance.now() - buildStart) / 1000;
+  const { index, buildSeconds, buildReused } = await buildIndex(vectors, dimension);
 
   const dir = await Deno.makeTempDir({ prefix: "akidb-bench-snapshot-" });
   try {
     // Create: the capture is what the engine does synchronously (writes pause for it).
     const captureStart = performance.now();
     const graph = index.exportGraph();
+    const captureGraphMs = performance.now() - captureStart;
     const ids: PointId[] = [];
     const flat = new Float32Array(count * dimension);
     for (const [id, vector] of index.entries()) {
@@ -83,7 +81,7 @@ async function run(count: number, dimension: number): Promise<Result> {
     // = writeSnapshot, in two timed steps: encode the Parquet file, then hash + write + fsync.
     const writeStart = performance.now();
     const io = new DiskFileIO();
-    const parquet = encodeVectorsParquet({ ids, vectors: flat, metadata }, dimension);
+    const parquet = encodeVectorsParquetParts({ ids, vectors: flat, metadata }, dimension);
     const encodeParquetMs = performance.now() - writeStart;
     const manifest = await writeSnapshotFiles(
       io,
@@ -137,7 +135,9 @@ async function run(count: number, dimension: number): Promise<Result> {
       m: M,
       efConstruction: EF_CONSTRUCTION,
       buildSeconds: round(buildSeconds, 2),
+      buildReused,
       captureMs: round(captureMs, 1),
+      captureGraphMs: round(captureGraphMs, 1),
       writeMs: round(writeMs, 1),
       encodeParquetMs: round(encodeParquetMs, 1),
       hashWriteSyncMs: round(writeMs - encodeParquetMs, 1),
@@ -156,6 +156,42 @@ async function run(count: number, dimension: number): Promise<Result> {
   }
 }
 
+/**
+ * The index over `vectors`: built (timed: the rebuild a restore avoids), or with
+ * `SNAPSHOT_BENCH_REUSE=1` loaded from `.akidb-tmp/` when an earlier run cached it.
+ */
+async function buildIndex(
+  vectors: readonly Float32Array[],
+  dimension: number,
+): Promise<{ index: HnswIndex; buildSeconds: number; buildReused: boolean }> {
+  const name = `snapshot-bench-${vectors.length}x${dimension}-m${M}-ef${EF_CONSTRUCTION}-${SEED}`;
+  const cached = new URL(`${name}.idx`, CACHE_DIR);
+  const timing = new URL(`${name}.json`, CACHE_DIR);
+  if (REUSE) {
+    try {
+      const index = HnswIndex.load(kernel, await Deno.readFile(cached));
+      const { buildSeconds } = JSON.parse(await Deno.readTextFile(timing));
+      return { index, buildSeconds, buildReused: true };
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+  const buildStart = performance.now();
+  const index = new HnswIndex(kernel, {
+    dimension,
+    metric: "cosine",
+    m: M,
+    efConstruction: EF_CONSTRUCTION,
+  });
+  index.reserve(vectors.length);
+  vectors.forEach((vector, i) => index.upsert(i % 2 === 0 ? i : `doc-${i}`, vector));
+  const buildSeconds = (performance.now() - buildStart) / 1000;
+  await Deno.mkdir(CACHE_DIR, { recursive: true });
+  await Deno.writeFile(cached, index.serialize());
+  await Deno.writeTextFile(timing, JSON.stringify({ buildSeconds }));
+  return { index, buildSeconds, buildReused: false };
+}
+
 function round(value: number, digits: number): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
@@ -167,7 +203,7 @@ for (const [count, dimension] of SIZES) {
   results.push(result);
   console.log(
     `${count}×${dimension}: build ${result.buildSeconds} s · create ${result.createMs} ms ` +
-      `(capture ${result.captureMs}, write ${result.writeMs} = encode ${result.encodeParquetMs} ` +
+      `(capture ${result.captureMs} incl. exportGraph ${result.captureGraphMs}, write ${result.writeMs} = encode ${result.encodeParquetMs} ` +
       `+ hash/write/fsync ${result.hashWriteSyncMs}) · restore ${result.restoreMs} ms ` +
       `(read+verify+decode ${result.readVerifyDecodeMs} incl. decode ${result.decodeParquetMs}, ` +
       `loadGraph ${result.loadGraphMs}) · ` +

@@ -45,9 +45,9 @@ function vectorBytesOf(dimension: number): number {
   return Math.ceil(dimension / 4) * 16;
 }
 
+/** Whether the little-endian u32 meta word at `at` has {@linkcode DELETED_FLAG} set. */
 function isDeleted(records: Uint8Array, at: number): boolean {
-  return (new DataView(records.buffer, records.byteOffset + at, 4).getUint32(0, true) &
-    DELETED_FLAG) !== 0;
+  return ((records[at + 1]! << 8) & DELETED_FLAG) !== 0;
 }
 
 /**

@@ -50,7 +50,11 @@ export interface SegmentCounters {
   readonly randomHigh: number;
 }
 
-/** A segment exported as bytes. */
+/**
+ * A segment exported as bytes. `records` and `pool` view the instance's
+ * memory: read them before the next call into the segment (which may grow
+ * the memory and detach them), or copy them.
+ */
 export interface SegmentState extends SegmentCounters {
   /** count × recordBytes: vectors, meta and level-0 links. */
   readonly records: Uint8Array;
@@ -281,9 +285,11 @@ export class SegmentKernel {
   }
 
   /**
-   * The segment's state as bytes (copies), for serialization.
+   * The segment's state as bytes, for serialization: views of its memory,
+   * not copies (the encoders copy what they keep, synchronously), so a
+   * snapshot's capture does not copy every record twice.
    *
-   * @returns the state
+   * @returns the state; `records` and `pool` are valid until the next call into the segment
    */
   exportState(): SegmentState {
     const buffer = this.#wasm.memory.buffer;
@@ -297,8 +303,8 @@ export class SegmentKernel {
       maxLevel: this.maxLevel,
       randomLow: this.#wasm.random_state_low() >>> 0,
       randomHigh: this.#wasm.random_state_high() >>> 0,
-      records: new Uint8Array(buffer, records, this.count * this.recordBytes).slice(),
-      pool: new Uint8Array(buffer, this.#wasm.pool_ptr() >>> 0, poolUsedBytes).slice(),
+      records: new Uint8Array(buffer, records, this.count * this.recordBytes),
+      pool: new Uint8Array(buffer, this.#wasm.pool_ptr() >>> 0, poolUsedBytes),
     };
   }
 

@@ -8,18 +8,19 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { type FileIO, joinPath } from "../file_io.ts";
 import {
+  type FileDigest,
   GRAPH_FILE,
   MANIFEST_FILE,
   newSnapshotId,
-  sha256Hex,
   SNAPSHOT_FORMAT_VERSION,
   type SnapshotManifest,
   TEMP_PREFIX,
   VECTORS_FILE,
 } from "./manifest.ts";
-import { encodeVectorsParquet, type SnapshotRows } from "./vectors_parquet.ts";
+import { encodeVectorsParquetParts, type SnapshotRows } from "./vectors_parquet.ts";
 import { removeSnapshotDir, snapshotsDir } from "./snapshot_dir.ts";
 
 /** The collection a snapshot belongs to, as the manifest records it. */
@@ -78,7 +79,7 @@ export async function writeSnapshot(
   collectionDir: string,
   input: SnapshotInput,
 ): Promise<SnapshotManifest> {
-  const vectors = encodeVectorsParquet(input.rows, input.collection.dimension);
+  const vectors = encodeVectorsParquetParts(input.rows, input.collection.dimension);
   return await writeSnapshotFiles(io, collectionDir, input, vectors, input.rows.ids.length);
 }
 
@@ -89,7 +90,8 @@ export async function writeSnapshot(
  * @param io the file system
  * @param collectionDir the collection's directory
  * @param input collection, LSN, graph and graph row count (`rows` is ignored)
- * @param vectorsParquet the Parquet file's bytes
+ * @param vectorsParquet the Parquet file's bytes, whole or as consecutive parts (an iterable
+ *   is consumed once, while writing)
  * @param vectorCount its row count
  * @returns the manifest written
  */
@@ -97,7 +99,7 @@ export async function writeSnapshotFiles(
   io: FileIO,
   collectionDir: string,
   input: Omit<SnapshotInput, "rows">,
-  vectorsParquet: Uint8Array,
+  vectorsParquet: Uint8Array | Iterable<Uint8Array>,
   vectorCount: number,
 ): Promise<SnapshotManifest> {
   const parent = snapshotsDir(collectionDir);
@@ -107,18 +109,11 @@ export async function writeSnapshotFiles(
   const id = newSnapshotId(input.lsn, existing);
   const temp = joinPath(parent, TEMP_PREFIX + id);
   await io.mkdir(temp);
-  // Each file is hashed once, from the bytes being written, while they are written
-  // (the digest runs off the main thread); the manifest still comes last.
-  const vectorsSha = sha256Hex(vectorsParquet);
-  const graphSha = sha256Hex(input.graph);
-  for (const digest of [vectorsSha, graphSha]) digest.catch(() => undefined); // awaited below
   try {
-    await writeDurably(io, joinPath(temp, VECTORS_FILE), vectorsParquet);
-    await writeDurably(io, joinPath(temp, GRAPH_FILE), input.graph);
-    const manifest = buildManifest(id, input, vectorCount, {
-      vectors: { size_bytes: vectorsParquet.byteLength, sha256: await vectorsSha },
-      graph: { size_bytes: input.graph.byteLength, sha256: await graphSha },
-    });
+    // Each file is hashed once, from the bytes being written, while they are written.
+    const vectors = await writeDurably(io, joinPath(temp, VECTORS_FILE), vectorsParquet);
+    const graph = await writeDurably(io, joinPath(temp, GRAPH_FILE), input.graph);
+    const manifest = buildManifest(id, input, vectorCount, { vectors, graph });
     const text = new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n");
     await writeDurably(io, joinPath(temp, MANIFEST_FILE), text);
     await io.syncDir(temp);
@@ -135,10 +130,7 @@ function buildManifest(
   id: string,
   input: Omit<SnapshotInput, "rows">,
   vectorCount: number,
-  digests: {
-    vectors: { size_bytes: number; sha256: string };
-    graph: { size_bytes: number; sha256: string };
-  },
+  digests: { vectors: FileDigest; graph: FileDigest },
 ): SnapshotManifest {
   const { collection } = input;
   return {
@@ -161,13 +153,34 @@ function buildManifest(
   };
 }
 
-/** Creates a new file with `bytes`, fsync'd and closed. */
-async function writeDurably(io: FileIO, path: string, bytes: Uint8Array): Promise<void> {
+/**
+ * Creates a new file with `bytes`, fsync'd and closed. Each part is hashed
+ * while it is being written (a disk write runs off the main thread), and the
+ * next part is produced (a lazy encoder's work) while the previous one is.
+ *
+ * @returns the file's size and SHA-256
+ */
+async function writeDurably(
+  io: FileIO,
+  path: string,
+  bytes: Uint8Array | Iterable<Uint8Array>,
+): Promise<FileDigest> {
+  const hash = createHash("sha256");
+  let size = 0;
   const handle = await io.open(path, { mode: "createNew" });
+  let pending: Promise<void> = Promise.resolve();
   try {
-    await handle.write(bytes);
+    for (const part of bytes instanceof Uint8Array ? [bytes] : bytes) {
+      await pending;
+      pending = handle.write(part);
+      pending.catch(() => undefined); // awaited: by the next turn or after the loop
+      hash.update(part);
+      size += part.byteLength;
+    }
+    await pending;
     await handle.syncData();
   } finally {
     await handle.close();
   }
+  return { size_bytes: size, sha256: hash.digest("hex") };
 }

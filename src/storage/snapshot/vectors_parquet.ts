@@ -1,6 +1,7 @@
 /**
- * `vectors.parquet`: one row per live point, through `apache-arrow` (columns)
- * and `parquet-wasm` (file). Columns, in order:
+ * `vectors.parquet`: one row per live point, written by AkiDB's own Parquet
+ * writer and read directly (files of earlier versions and of other writers
+ * through `parquet-wasm`). Columns, in order:
  *
  * | column     | type                                 | null? | content                               |
  * |------------|--------------------------------------|-------|---------------------------------------|
@@ -13,15 +14,19 @@
  * SQL readers a numeric column. `id`, `id_int` and `metadata` are ZSTD; the
  * vector floats are uncompressed (float32 embeddings compress by < 10 % at a
  * large CPU cost). PLAIN encoding, no dictionaries (floats and unique ids do
- * not repeat; it only costs time).
+ * not repeat; it only costs time). The footer carries the Arrow schema, so
+ * Arrow readers get `FixedSizeList<float32, dim>` back.
  *
  * @module
  */
 
-import * as arrow from "apache-arrow";
 import * as pq from "parquet-wasm";
 import { CorruptionError } from "../../errors.ts";
 import { FfiMemory } from "./arrow_ffi.ts";
+import { encodeVectorsParquetParts } from "./vectors_parquet_writer.ts";
+import { decodeOwnLayout, ownLayoutFooter } from "./vectors_parquet_reader.ts";
+
+export { encodeVectorsParquetParts };
 
 /** A point id as stored: a string or a non-negative safe integer. */
 export type RowId = string | number;
@@ -36,138 +41,64 @@ export interface SnapshotRows {
   readonly metadata: readonly (string | undefined)[];
 }
 
-const encoder = new TextEncoder();
-
 /**
- * The columns written with ZSTD. The vector floats (Parquet leaf
- * `vector.list.item`) are written uncompressed, PLAIN, without statistics:
- * float32 embeddings compress by < 10 % at a large CPU cost.
- */
-const ZSTD_COLUMNS = ["id", "id_int", "metadata"] as const;
-
-/** An Arrow utf8 column built directly from offsets and bytes (one chunk, fast). */
-function utf8Data(values: readonly (string | undefined)[]): arrow.Data<arrow.Utf8> {
-  const encoded = values.map((value) => value === undefined ? undefined : encoder.encode(value));
-  const offsets = new Int32Array(values.length + 1);
-  let total = 0;
-  encoded.forEach((bytes, i) => {
-    total += bytes?.byteLength ?? 0;
-    offsets[i + 1] = total;
-  });
-  const bytes = new Uint8Array(total);
-  encoded.forEach((part, i) => {
-    if (part !== undefined) bytes.set(part, offsets[i]!);
-  });
-  const nullCount = encoded.filter((part) => part === undefined).length;
-  return arrow.makeData({
-    type: new arrow.Utf8(),
-    length: values.length,
-    valueOffsets: offsets,
-    data: bytes,
-    nullCount,
-    ...(nullCount === 0 ? {} : { nullBitmap: validityBitmap(encoded) }),
-  });
-}
-
-function validityBitmap(values: readonly unknown[]): Uint8Array {
-  const bitmap = new Uint8Array(Math.ceil(values.length / 8));
-  values.forEach((value, i) => {
-    if (value !== undefined) bitmap[i >> 3]! |= 1 << (i & 7);
-  });
-  return bitmap;
-}
-
-function idIntData(ids: readonly RowId[]): arrow.Data<arrow.Int64> {
-  const values = new BigInt64Array(ids.length);
-  const present = ids.map((id, i) => {
-    if (typeof id !== "number") return undefined;
-    values[i] = BigInt(id);
-    return id;
-  });
-  const nullCount = present.filter((id) => id === undefined).length;
-  return arrow.makeData({
-    type: new arrow.Int64(),
-    length: ids.length,
-    data: values,
-    nullCount,
-    ...(nullCount === 0 ? {} : { nullBitmap: validityBitmap(present) }),
-  });
-}
-
-/**
- * Encodes rows as a Parquet file.
+ * Encodes rows as a Parquet file (AkiDB's own writer, see
+ * `vectors_parquet_writer.ts`), as one array. The snapshot writer uses
+ * {@linkcode encodeVectorsParquetParts} instead, which does not copy the floats.
  *
  * @param rows the rows
  * @param dimension floats per vector
  * @returns the file's bytes
  * @throws RangeError when the columns disagree in length
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeVectorsParquet, encodeVectorsParquet } from "./vectors_parquet.ts";
+ * const rows = { ids: ["a", 7], vectors: new Float32Array([1, 2, 3, 4]), metadata: ["{}", undefined] };
+ * const back = decodeVectorsParquet(encodeVectorsParquet(rows, 2), 2, "v.parquet");
+ * assert.deepEqual(back.ids, ["a", 7]);
+ * assert.deepEqual(Array.from(back.vectors), [1, 2, 3, 4]);
+ * ```
  */
 export function encodeVectorsParquet(rows: SnapshotRows, dimension: number): Uint8Array {
-  const count = rows.ids.length;
-  if (rows.vectors.length !== count * dimension || rows.metadata.length !== count) {
-    throw new RangeError(
-      `Cannot encode snapshot rows: ${count} ids, ${rows.vectors.length} floats, ` +
-        `${rows.metadata.length} metadata for dimension ${dimension}`,
-    );
+  const parts = [...encodeVectorsParquetParts(rows, dimension)];
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
   }
-  const vectorType = new arrow.FixedSizeList(
-    dimension,
-    new arrow.Field("item", new arrow.Float32(), false),
-  );
-  const fields = [
-    new arrow.Field("id", new arrow.Utf8(), false),
-    new arrow.Field("id_int", new arrow.Int64(), true),
-    new arrow.Field("vector", vectorType, false),
-    new arrow.Field("metadata", new arrow.Utf8(), true),
-  ];
-  const vectorData = arrow.makeData({
-    type: vectorType,
-    length: count,
-    nullCount: 0,
-    child: arrow.makeData({
-      type: new arrow.Float32(),
-      length: count * dimension,
-      data: rows.vectors,
-    }),
-  });
-  const struct = arrow.makeData({
-    type: new arrow.Struct(fields),
-    length: count,
-    nullCount: 0,
-    children: [
-      utf8Data(rows.ids.map(String)),
-      idIntData(rows.ids),
-      vectorData,
-      utf8Data(rows.metadata),
-    ],
-  });
-  const table = new arrow.Table([new arrow.RecordBatch(new arrow.Schema(fields), struct)]);
-  // parquet-wasm turns a column name into a one-part column path, so a nested
-  // leaf (`vector.list.item`) cannot be addressed: the defaults are what the
-  // vector floats get, and the top-level columns are set one by one.
-  let builder = new pq.WriterPropertiesBuilder()
-    .setCompression(pq.Compression.UNCOMPRESSED)
-    .setEncoding(pq.Encoding.PLAIN)
-    .setDictionaryEnabled(false)
-    .setStatisticsEnabled(pq.EnabledStatistics.None);
-  for (const column of ZSTD_COLUMNS) {
-    builder = builder.setColumnCompression(column, pq.Compression.ZSTD)
-      .setColumnStatisticsEnabled(column, pq.EnabledStatistics.Chunk);
-  }
-  const props = builder.build();
-  return pq.writeParquet(pq.Table.fromIPCStream(arrow.tableToIPC(table, "stream")), props);
+  return out;
 }
 
 /**
- * Decodes a Parquet file written by {@linkcode encodeVectorsParquet}.
+ * Decodes a `vectors.parquet` file: directly when our writer laid it out (see
+ * `vectors_parquet_reader.ts`), through parquet-wasm otherwise (files of
+ * earlier versions, or rewritten by another tool).
  *
  * @param bytes the file's bytes
  * @param dimension the expected floats per vector
  * @param where the file's path, for messages
- * @returns the rows (vectors copied out of wasm memory into one contiguous array)
+ * @returns the rows; the vectors may view `bytes` (keep it unchanged while they are used)
  * @throws CorruptionError when the file does not parse or its columns are wrong
  */
 export function decodeVectorsParquet(
+  bytes: Uint8Array,
+  dimension: number,
+  where: string,
+): SnapshotRows {
+  const footer = ownLayoutFooter(bytes);
+  if (footer !== undefined) return decodeOwnLayout(bytes, footer, dimension, where);
+  return decodeWithParquetWasm(bytes, dimension, where);
+}
+
+/**
+ * Decodes any Parquet file with our columns through parquet-wasm.
+ *
+ * @returns the rows (vectors copied out of wasm memory into one contiguous array)
+ */
+function decodeWithParquetWasm(
   bytes: Uint8Array,
   dimension: number,
   where: string,
