@@ -213,6 +213,7 @@ Deno.test({
     const { server, configDir } = await startTracedServer(receiver, ratio, {
       OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
       OTEL_TRACES_SAMPLER_ARG: String(ratio),
+      OTEL_DENO_METRICS: "false", // as docs/OBSERVABILITY.md recommends
     });
     try {
       const base = server.baseUrl;
