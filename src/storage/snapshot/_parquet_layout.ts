@@ -172,6 +172,17 @@ export function pushRleRun(out: number[], count: number, value: number): void {
 }
 
 /**
+ * Appends one bit-packed run of `groups` × 8 ones (level bit width 1).
+ *
+ * @param out the bytes so far
+ * @param groups groups of 8 values, ≥ 1
+ */
+export function pushOnesBitPacked(out: number[], groups: number): void {
+  pushVarint(out, groups * 2 + 1);
+  for (let group = 0; group < groups; group++) out.push(0xff);
+}
+
+/**
  * Levels of bit width 1 in the RLE/bit-packed hybrid: one RLE run when all are
  * equal, else one bit-packed run (values past the end of the last group of 8
  * are padding, which readers ignore).

@@ -23,10 +23,19 @@ import {
   LEAF_COLUMNS,
   PageType,
   PARQUET_MAGIC,
+  pushOnesBitPacked,
   pushRleRun,
   SCHEMA,
 } from "./_parquet_layout.ts";
 import type { RowId, SnapshotRows } from "./vectors_parquet.ts";
+
+/**
+ * The vector page's definition levels end in a bit-packed run of this many
+ * groups of 8 ones when that aligns its floats: `g` groups take `1 + g` bytes
+ * instead of none (the RLE run before it may lose a byte of its length), so
+ * trying 0…7 always finds an aligned layout once a page has > 56 floats.
+ */
+const ALIGNING_GROUPS_MAX = 7;
 
 /** Largest data page of the vector column (Parquet page sizes are i32). */
 const VECTOR_PAGE_BYTES_MAX = 2 ** 30;
@@ -52,12 +61,14 @@ interface Chunk {
  *
  * @param rows the rows
  * @param dimension floats per vector
+ * @param vectorPageBytesMax largest vector data page (tests make it small to get several)
  * @returns the file's bytes in parts (one of them views `rows.vectors`)
  * @throws RangeError when the columns disagree in length
  */
 export function encodeVectorsParquetParts(
   rows: SnapshotRows,
   dimension: number,
+  vectorPageBytesMax: number = VECTOR_PAGE_BYTES_MAX,
 ): Iterable<Uint8Array> {
   const count = rows.ids.length;
   if (rows.vectors.length !== count * dimension || rows.metadata.length !== count) {
@@ -66,17 +77,21 @@ export function encodeVectorsParquetParts(
         `${rows.metadata.length} metadata for dimension ${dimension}`,
     );
   }
-  return fileParts(rows, dimension);
+  return fileParts(rows, dimension, vectorPageBytesMax);
 }
 
-function* fileParts(rows: SnapshotRows, dimension: number): Generator<Uint8Array> {
+function* fileParts(
+  rows: SnapshotRows,
+  dimension: number,
+  vectorPageBytesMax: number,
+): Generator<Uint8Array> {
   const count = rows.ids.length;
   yield PARQUET_MAGIC.slice();
   let offset = PARQUET_MAGIC.byteLength;
   // File order: vector, id, id_int, metadata; the footer lists them in schema order.
   const inFileOrder: Chunk[] = [];
   const encoders = count === 0 ? [] : [
-    (at: number) => vectorChunk(rows.vectors, dimension, at),
+    (at: number) => vectorChunk(rows.vectors, dimension, at, vectorPageBytesMax),
     (at: number) => idChunk(rows.ids, at),
     (at: number) => idIntChunk(rows.ids, at),
     (at: number) => textChunk(rows.metadata, at),
@@ -197,9 +212,14 @@ function textChunk(texts: readonly (string | undefined)[], offset: number): Chun
   return zstdChunk(body, texts.length, offset);
 }
 
-function vectorChunk(vectors: Float32Array, dimension: number, offset: number): Chunk {
+function vectorChunk(
+  vectors: Float32Array,
+  dimension: number,
+  offset: number,
+  pageBytesMax: number,
+): Chunk {
   const count = vectors.length / dimension;
-  const rowsPerPage = Math.max(1, Math.floor(VECTOR_PAGE_BYTES_MAX / (4 * dimension + 8)));
+  const rowsPerPage = Math.max(1, Math.floor(pageBytesMax / (4 * dimension + 8)));
   const parts: Uint8Array[] = [];
   let bytes = 0;
   for (let first = 0; first < count; first += rowsPerPage) {
@@ -220,9 +240,9 @@ function vectorChunk(vectors: Float32Array, dimension: number, offset: number): 
 
 /**
  * One vector page: header, repetition levels (each row: one 0, then
- * `dimension − 1` ones), definition levels (all 1), the floats. The last
- * definition run is split when that moves the floats to a multiple of 4 in the
- * file (a run of 1 adds 2 bytes, of 64 adds 3; 2, 3 and 5 cover every residue).
+ * `dimension − 1` ones), definition levels (all 1), the floats. The definition
+ * levels' encoding is chosen (valid, if not minimal) so that the floats start
+ * at a multiple of 4 in the file: see {@linkcode ALIGNING_GROUPS_MAX}.
  */
 function vectorPage(
   floats: Float32Array,
@@ -234,12 +254,11 @@ function vectorPage(
   const repetition = repetitionLevels(rows, dimension);
   const floatBytes = new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength);
   let chosen: Uint8Array[] | undefined;
-  for (const splits of [[], [1], [64], [1, 64]]) {
-    const split = splits.reduce((sum, run) => sum + run, 0);
-    if (split >= values) continue;
+  for (let groups = 0; groups <= ALIGNING_GROUPS_MAX; groups++) {
+    if (8 * groups >= values) break;
     const definition: number[] = [];
-    pushRleRun(definition, values - split, 1);
-    for (const run of splits) pushRleRun(definition, run, 1);
+    pushRleRun(definition, values - 8 * groups, 1);
+    if (groups > 0) pushOnesBitPacked(definition, groups);
     const levels = joined([levelSection(repetition), levelSection(definition)]);
     const size = levels.byteLength + floatBytes.byteLength;
     const header = pageHeader(size, size, values);
