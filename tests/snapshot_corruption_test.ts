@@ -15,6 +15,7 @@ import {
   writeSnapshot,
 } from "../src/storage/snapshot/mod.ts";
 import { sha256Hex } from "../src/storage/snapshot/manifest.ts";
+import { readThriftStruct } from "../src/storage/snapshot/thrift_compact.ts";
 import { buildFixture, snapshotKernel } from "./snapshot_support.ts";
 
 async function overwrite(io: FileIO, path: string, bytes: Uint8Array): Promise<void> {
@@ -45,6 +46,24 @@ async function replaceSigned(io: FileIO, dir: string, name: string, bytes: Uint8
   });
 }
 
+/**
+ * Edits `vectors.parquet` through `edit(bytes, floatsAt)` and re-signs it. Our writer puts the
+ * vector page first (at byte 4); `floatsAt` is where its levels end and its floats begin.
+ */
+async function editParquetSigned(
+  io: FileIO,
+  dir: string,
+  edit: (bytes: Uint8Array, levelsAt: number, floatsAt: number) => Uint8Array,
+): Promise<void> {
+  const bytes = (await io.readFile(`${dir}/vectors.parquet`)).slice();
+  const levelsAt = readThriftStruct(bytes, 4).end;
+  const view = new DataView(bytes.buffer);
+  const repetitionBytes = view.getUint32(levelsAt, true);
+  const definitionBytes = view.getUint32(levelsAt + 4 + repetitionBytes, true);
+  const floatsAt = levelsAt + 8 + repetitionBytes + definitionBytes;
+  await replaceSigned(io, dir, "vectors.parquet", edit(bytes, levelsAt, floatsAt));
+}
+
 interface Case {
   readonly name: string;
   readonly damage: (io: FileIO, dir: string) => Promise<void>;
@@ -69,6 +88,51 @@ const CASES: readonly Case[] = [
       await replaceSigned(io, dir, "vectors.parquet", bytes.slice(0, bytes.byteLength >> 1));
     },
     message: /vectors\.parquet.*not a readable Parquet file/,
+  },
+  {
+    name: "garbled vector page header, re-signed",
+    damage: (io, dir) =>
+      editParquetSigned(io, dir, (bytes) => {
+        bytes.fill(0xff, 4, 8);
+        return bytes;
+      }),
+    message: /vectors\.parquet.*damaged page or footer/,
+  },
+  {
+    name: "vector rows of 7 floats in the levels, re-signed",
+    damage: (io, dir) =>
+      editParquetSigned(io, dir, (bytes, levelsAt) => {
+        // Row 0's repetition levels: RLE (1 × 0), RLE (7 × 1) = 02 00 0e 01; make it 6 × 1.
+        assert.deepEqual([...bytes.subarray(levelsAt + 4, levelsAt + 8)], [2, 0, 14, 1]);
+        bytes[levelsAt + 6] = 12;
+        return bytes;
+      }),
+    message: /vectors\.parquet.*not 8 floats each/,
+  },
+  {
+    name: "vector page 4 bytes short of its header, re-signed",
+    damage: (io, dir) =>
+      editParquetSigned(io, dir, (bytes, _levelsAt, floatsAt) => {
+        const cut = floatsAt + 40;
+        const shorter = new Uint8Array(bytes.byteLength - 4);
+        shorter.set(bytes.subarray(0, cut));
+        shorter.set(bytes.subarray(cut + 4), cut);
+        return shorter;
+      }),
+    message: /vectors\.parquet.*(damaged page or footer|page|column)/,
+  },
+  {
+    name: "vector floats cut off mid-file (footer kept), re-signed",
+    damage: (io, dir) =>
+      editParquetSigned(io, dir, (bytes, _levelsAt, floatsAt) => {
+        const footerBytes = new DataView(bytes.buffer).getUint32(bytes.byteLength - 8, true);
+        const footer = bytes.slice(bytes.byteLength - 8 - footerBytes);
+        const cut = new Uint8Array(floatsAt + 100 + footer.byteLength);
+        cut.set(bytes.subarray(0, floatsAt + 100));
+        cut.set(footer, floatsAt + 100);
+        return cut;
+      }),
+    message: /vectors\.parquet.*(lies outside|damaged page or footer)/,
   },
   {
     name: "flipped byte in graph.bin",

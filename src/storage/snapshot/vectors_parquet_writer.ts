@@ -191,16 +191,17 @@ function idIntChunk(ids: readonly RowId[], offset: number): Chunk {
   const plain = new BigInt64Array(values);
   const body = joined([levelSection(encodeBitLevels(present)), new Uint8Array(plain.buffer)]);
   const int64 = (value: bigint) => new Uint8Array(BigInt64Array.of(value).buffer);
+  // Both the legacy max/min (1, 2; signed order, right for INT64) and max_value/min_value (5, 6).
   const statistics = (writer: ThriftWriter) => {
-    writer.i64(3, ids.length - values.length);
-    if (values.length === 0) return;
+    if (values.length === 0) return void writer.i64(3, ids.length);
     let min = values[0]!;
     let max = min;
     for (const value of values) {
       if (value < min) min = value;
       if (value > max) max = value;
     }
-    writer.binary(5, int64(max)).binary(6, int64(min));
+    writer.binary(1, int64(max)).binary(2, int64(min)).i64(3, ids.length - values.length)
+      .binary(5, int64(max)).binary(6, int64(min));
   };
   return zstdChunk(body, ids.length, offset, statistics);
 }
