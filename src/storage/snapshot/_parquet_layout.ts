@@ -122,8 +122,8 @@ const arrowSchemas = new Map<number, string>();
 
 /**
  * The `ARROW:schema` footer entry for a dimension: the Arrow IPC schema
- * message, base64, as parquet-rs stores it, so Arrow readers (parquet-wasm,
- * pyarrow) get `FixedSizeList<float32, dimension>` back rather than a list.
+ * message, base64, as parquet-rs stores it, so Arrow-based readers (parquet-wasm
+ * is tested) get `FixedSizeList<float32, dimension>` back rather than a list.
  *
  * @param dimension floats per vector
  * @returns the entry's value
