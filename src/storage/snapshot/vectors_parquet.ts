@@ -23,7 +23,7 @@
 import * as pq from "parquet-wasm";
 import { CorruptionError } from "../../errors.ts";
 import { FfiMemory } from "./arrow_ffi.ts";
-import { encodeVectorsParquetParts } from "./vectors_parquet_writer.ts";
+import { concatParts, encodeVectorsParquetParts } from "./vectors_parquet_writer.ts";
 import { decodeOwnLayout, ownLayoutFooter } from "./vectors_parquet_reader.ts";
 
 export { encodeVectorsParquetParts };
@@ -62,14 +62,7 @@ export interface SnapshotRows {
  * ```
  */
 export function encodeVectorsParquet(rows: SnapshotRows, dimension: number): Uint8Array {
-  const parts = [...encodeVectorsParquetParts(rows, dimension)];
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
+  return concatParts([...encodeVectorsParquetParts(rows, dimension)]);
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   encodeVectorsParquetParts,
   type SnapshotRows,
 } from "./vectors_parquet.ts";
+import { concatParts } from "./vectors_parquet_writer.ts";
 
 const rows = {
   ids: ["a", 7, "7", "ü-日本", 0, "x".repeat(300)],
@@ -111,7 +112,7 @@ Deno.test("vectors.parquet: one page is viewed in place, several pages are joine
       metadata: Array.from({ length: count }, (_, i) => (i % 4 === 0 ? undefined : `{"i":${i}}`)),
     };
     for (const pageBytes of [2 ** 30, 4 * dimension * 5, 1]) {
-      const bytes = concat([...encodeVectorsParquetParts(many, dimension, pageBytes)]);
+      const bytes = concatParts([...encodeVectorsParquetParts(many, dimension, pageBytes)]);
       const back = decodeVectorsParquet(bytes, dimension, "t.parquet");
       const label = `seed ${seed}, dimension ${dimension}, page bytes ${pageBytes}`;
       assert.deepEqual(back.ids, many.ids, label);
@@ -139,13 +140,3 @@ Deno.test("vectors.parquet: our layout with a wrong dimension is refused", () =>
     (error: unknown) => error instanceof CorruptionError && /t\.parquet/.test(error.message),
   );
 });
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
-}

@@ -166,7 +166,13 @@ function levelSection(levels: readonly number[]): Uint8Array {
   return out;
 }
 
-function joined(parts: readonly Uint8Array[]): Uint8Array {
+/**
+ * Parts joined into one array.
+ *
+ * @param parts byte arrays, in order
+ * @returns their concatenation
+ */
+export function concatParts(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
   let at = 0;
   for (const part of parts) {
@@ -189,7 +195,7 @@ function idIntChunk(ids: readonly RowId[], offset: number): Chunk {
     values.push(BigInt(id));
   });
   const plain = new BigInt64Array(values);
-  const body = joined([levelSection(encodeBitLevels(present)), new Uint8Array(plain.buffer)]);
+  const body = concatParts([levelSection(encodeBitLevels(present)), new Uint8Array(plain.buffer)]);
   const int64 = (value: bigint) => new Uint8Array(BigInt64Array.of(value).buffer);
   // Both the legacy max/min (1, 2; signed order, right for INT64) and max_value/min_value (5, 6).
   const statistics = (writer: ThriftWriter) => {
@@ -209,7 +215,7 @@ function idIntChunk(ids: readonly RowId[], offset: number): Chunk {
 function textChunk(texts: readonly (string | undefined)[], offset: number): Chunk {
   const present = Uint8Array.from(texts, (text) => (text === undefined ? 0 : 1));
   const values = texts.filter((text): text is string => text !== undefined);
-  const body = joined([levelSection(encodeBitLevels(present)), plainStrings(values)]);
+  const body = concatParts([levelSection(encodeBitLevels(present)), plainStrings(values)]);
   return zstdChunk(body, texts.length, offset);
 }
 
@@ -260,7 +266,7 @@ function vectorPage(
     const definition: number[] = [];
     pushRleRun(definition, values - 8 * groups, 1);
     if (groups > 0) pushOnesBitPacked(definition, groups);
-    const levels = joined([levelSection(repetition), levelSection(definition)]);
+    const levels = concatParts([levelSection(repetition), levelSection(definition)]);
     const size = levels.byteLength + floatBytes.byteLength;
     const header = pageHeader(size, size, values);
     chosen ??= [header, levels, floatBytes];
