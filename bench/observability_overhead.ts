@@ -24,6 +24,10 @@
  * tracing work on a bare `Deno.serve` (`denoServeCosts`), which together
  * give the estimate reported as `estimated_overhead_percent`.
  *
+ * Every measurement of a loaded engine starts once it has indexed its vectors
+ * (its process's CPU has gone idle): before that, searches run on the exact
+ * tail and a child's CPU includes the background indexing.
+ *
  * Layout: `observability/variants.ts` (the child processes), `observability/costs.ts`
  * (in process, per component, bare `Deno.serve`), `lib/otlp_sink.ts` (the OTLP receiver).
  *
@@ -55,6 +59,7 @@ import {
   type Settings,
   spawnChild,
   type Variant,
+  waitIndexed,
 } from "./observability/variants.ts";
 
 const K = 10;
@@ -105,6 +110,7 @@ async function parent(flags: Map<string, string>): Promise<void> {
     for (const variant of CHILD_VARIANTS) {
       children.push(await spawnChild(variant, settings, sinks.get(variant)?.endpoint));
     }
+    for (const target of children) await waitIndexed(target.pid, `the ${target.variant} child`);
     const measured = await childRounds(children, queries, clients, seconds, rounds);
     // Stop the children first: each flushes its exporter on exit, so the sinks' counts are whole.
     for (const child of children.splice(0)) await child.stop();

@@ -27,6 +27,7 @@ import {
   type Settings,
   spawnChild,
   VARIANTS,
+  waitIndexed,
 } from "./variants.ts";
 
 /** Searches per variant per in-process round. */
@@ -49,6 +50,7 @@ export async function inProcess(settings: Settings, queries: readonly string[], 
   const opened = await openTempEngine("akidb-obs-bench-inproc-");
   const { engine: real, config, logger } = opened;
   await loadBenchCollection(real, settings);
+  await waitIndexed(Deno.pid, "the in-process engine");
   const apps = VARIANTS.map((variant) => {
     const metrics = variant === "off" ? undefined : createMetrics();
     if (metrics !== undefined) metrics.bindSource(engineMetricsSource(real, config));

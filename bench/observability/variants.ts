@@ -18,11 +18,14 @@ import { walObserver } from "../../src/obs/observers.ts";
 import { configureTracing } from "../../src/obs/tracing.ts";
 import { round3 } from "../lib/latency.ts";
 import { closedLoop } from "../lib/load.ts";
-import { cpuSeconds } from "../lib/process_stats.ts";
+import { cpuSeconds, waitCpuIdle } from "../lib/process_stats.ts";
 import { loadBenchCollection, openTempEngine } from "./temp_engine.ts";
 
 /** The script children run: the benchmark's entry point. */
 const ENTRY_SCRIPT = new URL("../observability_overhead.ts", import.meta.url).pathname;
+
+/** Longest wait for a process to finish indexing its vectors in the background. */
+export const INDEX_WAIT_MS_MAX = 600_000;
 
 /** The variants measured in process too (no exporter there). */
 export const VARIANTS = ["off", "metrics", "metrics+tracing"] as const;
@@ -180,6 +183,22 @@ export async function spawnChild(
       await reader.cancel().catch(() => {});
     },
   };
+}
+
+/**
+ * Waits until a process has indexed its vectors: the engine answers searches
+ * at once, from an exact tail, while the graph is built in the background, so
+ * searches measured before that would cost far more than on the graph (and,
+ * in a child, the indexing CPU would count as search CPU).
+ *
+ * @param pid The process (a child, or `Deno.pid` for the in-process engine).
+ * @param label Names the process in the error.
+ * @throws {Error} When it is still busy after {@linkcode INDEX_WAIT_MS_MAX}.
+ */
+export async function waitIndexed(pid: number, label: string): Promise<void> {
+  if (await waitCpuIdle(pid, INDEX_WAIT_MS_MAX) < 0) {
+    throw new Error(`Cannot measure ${label}: still busy after ${INDEX_WAIT_MS_MAX} ms`);
+  }
 }
 
 /**
