@@ -45,6 +45,9 @@ export const PERMISSIONS: readonly string[] = [
 /** The kernel module embedded with `--include`; `src/kernel/kernel.ts` reads it by URL. */
 export const KERNEL_WASM = "wasm-kernels/build/akidb.wasm";
 
+/** Worker entry points: `deno compile` embeds a worker's module only when it is `--include`d. */
+export const WORKER_MODULES: readonly string[] = ["src/api/parse_worker.ts"];
+
 /** Packages in node_modules that only tests and benchmarks use; never embedded. */
 const DEV_ONLY = ["deno", "@duckdb", "hnswlib-node", "s3rver", "assemblyscript", ".bin"];
 
@@ -70,6 +73,7 @@ export function compileArgs(target: string, output: string): string[] {
     ...PERMISSIONS,
     "--include",
     KERNEL_WASM,
+    ...WORKER_MODULES.flatMap((module) => ["--include", module]),
     ...DEV_ONLY.flatMap((name) => ["--exclude", `node_modules/${name}`]),
     "--target",
     target,

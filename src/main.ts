@@ -14,6 +14,7 @@
 
 import packageJson from "../package.json" with { type: "json" };
 import { createApp, createDeferredEngine } from "./api/mod.ts";
+import { ParsePool } from "./api/parse_pool.ts";
 import { CLIENT_COMMANDS, CLIENT_USAGE, runClientCommand } from "./cli/http_commands.ts";
 import {
   type Config,
@@ -110,7 +111,9 @@ async function serve(config: Config): Promise<number> {
   const metrics = createMetrics();
   const deferred = createDeferredEngine();
   const engine = instrumentEngine(deferred.engine, metrics);
-  const app = createApp({ engine, config, logger, version: VERSION, metrics });
+  const workers = config.server.parseWorkers;
+  const parsePool = workers > 0 ? new ParsePool({ workers }) : undefined;
+  const app = createApp({ engine, config, logger, version: VERSION, metrics, parsePool });
   const stop = stopSignal(logger);
   let server: Deno.HttpServer;
   try {
@@ -122,6 +125,7 @@ async function serve(config: Config): Promise<number> {
     }, app.fetch);
   } catch (error) {
     logger.error("cannot listen", { host: config.server.host, port: config.server.port, error });
+    parsePool?.close();
     stop.dispose();
     return 1;
   }
@@ -138,7 +142,7 @@ async function serve(config: Config): Promise<number> {
   if (failed) logger.error("cannot start the engine", { error: await opening.catch((e) => e) });
   logger.info("shutting down", { timeout_ms: config.server.shutdownTimeoutMs });
   const clean = await withTimeout(
-    shutdown(server, opening, logger).catch((error) => {
+    shutdown(server, opening, logger).finally(() => parsePool?.close()).catch((error) => {
       logger.error("shutdown failed", { error });
       throw error;
     }),

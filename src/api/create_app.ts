@@ -13,6 +13,7 @@ import { NotFoundError } from "../errors.ts";
 import type { Logger } from "../obs/logger.ts";
 import type { Metrics } from "../obs/metrics.ts";
 import { notReady } from "./api_error.ts";
+import type { ParsePool } from "./parse_pool.ts";
 import { apiKeyAuth } from "./auth.ts";
 import { errorResponse } from "./error_map.ts";
 import { httpMetrics } from "./metrics_middleware.ts";
@@ -33,6 +34,8 @@ export interface AppServices {
   readonly version: string;
   /** The metrics registry: with it, requests are measured and `GET /metrics` serves it. */
   readonly metrics?: Metrics | undefined;
+  /** Workers that parse large upsert bodies off the request thread; without it, inline. */
+  readonly parsePool?: ParsePool | undefined;
 }
 
 const PUBLIC_PATHS: readonly string[] = ["/health", "/ready"];
@@ -90,6 +93,7 @@ export function createApp(services: AppServices): Hono {
     engine,
     maxBodyBytes: config.server.maxBodyBytes,
     maxBatchPoints: config.server.maxBatchPoints,
+    parsePool: services.parsePool,
   });
   addSnapshotRoutes(app, { engine, maxBodyBytes: config.server.maxBodyBytes });
   addTierRoutes(app, { engine, maxBodyBytes: config.server.maxBodyBytes });

@@ -28,11 +28,51 @@ const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
  * ```
  */
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+  return parseJsonBytes(await readBodyBytes(request, maxBytes));
+}
+
+/**
+ * Reads a body's bytes under a byte limit, without parsing them.
+ *
+ * @param request The request whose body to read.
+ * @param maxBytes The largest body accepted, in bytes.
+ * @returns The bytes, in a buffer of their own (transferable to a worker).
+ * @throws {ApiError} 413 `payload_too_large` when the body (or its declared length) exceeds `maxBytes`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readBodyBytes } from "./read_json_body.ts";
+ * const bytes = await readBodyBytes(new Request("http://x/", { method: "POST", body: "abc" }), 1024);
+ * assert.equal(bytes.byteLength, 3);
+ * await assert.rejects(readBodyBytes(new Request("http://x/", { method: "POST", body: "abc" }), 2));
+ * ```
+ */
+export async function readBodyBytes(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
   if (declared !== null && /^\d+$/.test(declared) && Number(declared) > maxBytes) {
     throw tooLarge(maxBytes);
   }
-  const bytes = await readBytes(request.body, maxBytes);
+  return await readBytes(request.body, maxBytes);
+}
+
+/**
+ * Parses a body's bytes as JSON: UTF-8, not empty, valid JSON. The same code
+ * runs on the request thread and in the parse workers.
+ *
+ * @param bytes The body.
+ * @returns The parsed JSON value.
+ * @throws {SyntaxError} When the body is empty, not UTF-8 or not JSON (code `invalid_json`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseJsonBytes } from "./read_json_body.ts";
+ * assert.deepEqual(parseJsonBytes(new TextEncoder().encode("[1]")), [1]);
+ * assert.throws(() => parseJsonBytes(new Uint8Array(0)), SyntaxError);
+ * ```
+ */
+export function parseJsonBytes(bytes: Uint8Array): unknown {
   let text: string;
   try {
     text = decoder.decode(bytes);

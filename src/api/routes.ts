@@ -10,14 +10,16 @@ import type { Context, Hono } from "hono";
 import type { Engine } from "../engine/engine_types.ts";
 import { NotFoundError } from "../errors.ts";
 import type { PointId } from "../index/point_id.ts";
-import { readJsonBody } from "./read_json_body.ts";
+import type { ParsePool } from "./parse_pool.ts";
+import { readBodyBytes, readJsonBody } from "./read_json_body.ts";
 import { renderCollection, renderPoint, renderSearchResult } from "./render.ts";
+import { type ParsedUpsert, parseUpsertBytes, toPointInputs } from "./upsert_batch.ts";
 import {
+  checkDimension,
   parseCollectionRef,
   parseCreateCollection,
   parsePathPointId,
   parseSearch,
-  parseUpsert,
 } from "./validate_request.ts";
 
 /** What the routes need. */
@@ -25,6 +27,8 @@ export interface RouteServices {
   readonly engine: Engine;
   readonly maxBodyBytes: number;
   readonly maxBatchPoints: number;
+  /** Workers that parse large upsert bodies; without it every body is parsed inline. */
+  readonly parsePool?: ParsePool | undefined;
 }
 
 /**
@@ -34,7 +38,7 @@ export interface RouteServices {
  * @param services The engine and the request limits.
  */
 export function addCollectionRoutes(app: Hono, services: RouteServices): void {
-  const { engine, maxBodyBytes, maxBatchPoints } = services;
+  const { engine, maxBodyBytes, maxBatchPoints, parsePool } = services;
   const base = "/api/v1/collections";
   const body = (c: Context) => readJsonBody(c.req.raw, maxBodyBytes);
   const collection = (c: Context) => parseCollectionRef(c.req.param("c") ?? "");
@@ -52,12 +56,21 @@ export function addCollectionRoutes(app: Hono, services: RouteServices): void {
 
   app.post(`${base}/:c/vectors`, async (c) => {
     const name = collection(c);
-    const points = parseUpsert(await body(c), maxBatchPoints);
-    const { dimension } = engine.getCollection(name);
-    for (const point of points) {
-      checkDimension(point.vector, dimension, `upsert point ${shownId(point.id)}`);
+    const bytes = await readBodyBytes(c.req.raw, maxBodyBytes);
+    // The lookup's error is thrown only after the body is found valid: a bad body is
+    // reported first, whichever thread parses it.
+    let dimension: number | undefined;
+    let lookupError: unknown;
+    try {
+      dimension = engine.getCollection(name).dimension;
+    } catch (error) {
+      lookupError = error;
     }
-    const { upserted, lsn } = await engine.upsert(name, points);
+    const batch: ParsedUpsert | undefined = parsePool === undefined
+      ? parseUpsertBytes(bytes, maxBatchPoints, dimension)
+      : await parsePool.parseUpsert(bytes, maxBatchPoints, dimension);
+    if (batch === undefined) throw lookupError;
+    const { upserted, lsn } = await engine.upsert(name, toPointInputs(batch));
     return c.json({ upserted, lsn });
   });
   app.get(`${base}/:c/vectors/:id`, async (c) => {
@@ -96,19 +109,6 @@ async function resolvePointId(engine: Engine, collection: string, raw: string): 
   const { text, integer } = parsePathPointId(raw);
   if (integer === undefined || (await engine.getPoint(collection, text)) !== undefined) return text;
   return (await engine.getPoint(collection, integer)) !== undefined ? integer : text;
-}
-
-/**
- * Checks a vector against the collection's dimension here, at the edge, so
- * the error carries DESIGN.md's code `dimension_mismatch` (the engine checks
- * again, without a code).
- */
-function checkDimension(vector: Float32Array, dimension: number, action: string): void {
-  if (vector.length === dimension) return;
-  throw Object.assign(
-    new RangeError(`Cannot ${action}: dimension is ${vector.length}, expected ${dimension}`),
-    { code: "dimension_mismatch" },
-  );
 }
 
 function shownId(id: PointId): string {

@@ -349,6 +349,31 @@ export function parseVector(value: unknown, action: string, where: string): Floa
   return vector;
 }
 
+/**
+ * Checks a vector against the collection's dimension at the edge, so the
+ * error carries DESIGN.md's code `dimension_mismatch` (the engine checks
+ * again, without a code).
+ *
+ * @param vector The parsed vector.
+ * @param dimension The collection's dimension.
+ * @param action What is being done, for the message.
+ * @throws {RangeError} 422 `dimension_mismatch` when the lengths differ.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkDimension } from "./validate_request.ts";
+ * assert.throws(() => checkDimension(new Float32Array(2), 3, "search"), /dimension is 2, expected 3/);
+ * ```
+ */
+export function checkDimension(vector: Float32Array, dimension: number, action: string): void {
+  if (vector.length === dimension) return;
+  throw Object.assign(
+    new RangeError(`Cannot ${action}: dimension is ${vector.length}, expected ${dimension}`),
+    { code: "dimension_mismatch" },
+  );
+}
+
 function expectObject(value: unknown, action: string, where: string): Json {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw typeError(`Cannot ${action}: ${where} is ${kind(value)}, expected an object`);

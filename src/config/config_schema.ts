@@ -112,6 +112,12 @@ export const CONFIG_SCHEMA = deepFreeze(
         env: "AKIDB_MAX_BATCH_POINTS",
         doc: "Most points in one upsert request",
       }),
+      parseWorkers: key({
+        type: integerType(0, 64),
+        default: 1,
+        doc: "Workers that parse and validate large upsert bodies off the request thread " +
+          "(one per spare core); 0 = parse on the request thread",
+      }),
     },
     storage: {
       dataDir: key({

@@ -30,6 +30,7 @@ const DEFAULTS: Config = {
     shutdownTimeoutMs: 10000,
     maxBodyBytes: 33554432,
     maxBatchPoints: 10000,
+    parseWorkers: 1,
   },
   storage: { dataDir: "./data" },
   wal: { syncMode: { kind: "always" }, segmentSizeBytes: 67108864, maxPendingBytes: 67108864 },
