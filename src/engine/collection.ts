@@ -198,15 +198,24 @@ export class Collection {
   }
 
   /**
-   * Writes a batch: validated whole, logged as ONE record, applied once durable.
+   * Writes a batch: validated whole, admitted once the index's exact tail has
+   * room for it (backpressure: ingest waits while graph building is behind),
+   * logged as ONE record, applied once durable.
    *
    * @param points the batch (duplicate ids: the last wins)
    * @returns how many distinct points were written and the record's LSN
    * @throws TypeError / RangeError when any point is invalid (nothing is written)
+   * @throws CapacityError `index_backpressure` when the tail stays full too long (nothing is written)
    */
   async upsert(points: readonly PointInput[]): Promise<{ upserted: number; lsn: number }> {
     const batch = prepareBatch(points, this.row.dimension, this.row.metric);
-    return await this.#writeGate.write(() => this.#upsertPrepared(batch));
+    // Admitted before the write gate, so a restore never waits behind a write held here.
+    const release = await this.#index.admit(batch.length);
+    try {
+      return await this.#writeGate.write(() => this.#upsertPrepared(batch));
+    } finally {
+      release();
+    }
   }
 
   async #upsertPrepared(
