@@ -34,6 +34,9 @@ export const TAIL_BYTES_MAX = 16 * 1024 * 1024;
 /** Default longest wait of a write for room in the tail before it fails with 503. */
 export const ADMIT_WAIT_MS_MAX = 10_000;
 
+/** Fewest tombstones in the active tail before it is retired (see `#retireDeadSlots`). */
+const RETIRE_DEAD_SLOTS_MIN = 4096;
+
 /** Most writes that may wait for room in the tail; beyond, writes fail with 503 at once. */
 const ADMIT_WAITERS_MAX = 1024;
 
@@ -120,7 +123,14 @@ export class LiveIndex {
   readonly #kernel: Kernel;
   readonly #options: LiveIndexOptions;
   readonly #graph: HnswIndex;
+  /** The tail new writes go to. */
   #tail: BruteForceIndex;
+  /**
+   * A retired tail still being drained into the graph: under sustained ingest the queue never
+   * empties, so instead of collecting tombstones forever the tail is retired once most of its
+   * slots are dead, and dropped once its last live point has moved.
+   */
+  #retired: BruteForceIndex | undefined;
   /** Ids waiting to move into the graph, FIFO from `#queueHead`; stale ids are skipped. */
   #queue: PointId[] = [];
   /**
@@ -178,12 +188,19 @@ export class LiveIndex {
 
   /** Live points, graph and tail together. */
   get size(): number {
-    return this.#graph.size + this.#tail.size;
+    return this.#graph.size + this.pendingCount;
   }
 
   /** Points acknowledged but not yet in the graph. */
   get pendingCount(): number {
-    return this.#tail.size;
+    return this.#tail.size + (this.#retired?.size ?? 0);
+  }
+
+  /** Slots of the exact tail, live and tombstoned: what every search scans. */
+  get tailSlotCount(): number {
+    const slots = (tail: BruteForceIndex | undefined) =>
+      tail === undefined ? 0 : tail.size + tail.deletedCount;
+    return slots(this.#tail) + slots(this.#retired);
   }
 
   /** Bound on points in the tail (writes beyond it wait in {@linkcode admit}). */
@@ -245,7 +262,7 @@ export class LiveIndex {
 
   /** Bytes of WASM memory held by the graph and the tail. */
   get memoryBytes(): number {
-    return this.#graph.memoryBytes + this.#tail.memoryBytes;
+    return this.#graph.memoryBytes + this.#tail.memoryBytes + (this.#retired?.memoryBytes ?? 0);
   }
 
   /**
@@ -257,6 +274,7 @@ export class LiveIndex {
    */
   upsert(id: PointId, vector: Float32Array): void {
     this.#graph.delete(id);
+    this.#retired?.delete(id);
     this.#tail.upsert(id, vector);
     this.#written.set(id, vector);
     this.#queue.push(id);
@@ -271,14 +289,15 @@ export class LiveIndex {
    */
   delete(id: PointId): boolean {
     this.#written.delete(id);
-    const deleted = this.#graph.delete(id) || this.#tail.delete(id);
+    const deleted = this.#graph.delete(id) || this.#tail.delete(id) ||
+      (this.#retired?.delete(id) ?? false);
     this.#admitWaiting();
     return deleted;
   }
 
   /** Whether a point with this id is live. */
   has(id: PointId): boolean {
-    return this.#graph.has(id) || this.#tail.has(id);
+    return this.#graph.has(id) || this.#tail.has(id) || (this.#retired?.has(id) ?? false);
   }
 
   /**
@@ -288,7 +307,7 @@ export class LiveIndex {
    * @returns the vector, or undefined when absent
    */
   vector(id: PointId): Float32Array | undefined {
-    return this.#tail.vector(id) ?? this.#graph.vector(id);
+    return this.#tail.vector(id) ?? this.#retired?.vector(id) ?? this.#graph.vector(id);
   }
 
   /**
@@ -307,7 +326,10 @@ export class LiveIndex {
       ...(options.allow === undefined ? {} : { allow: options.allow }),
     };
     // The tail always runs first: it validates query, k and efSearch even when empty.
-    const tailHits = this.#tail.search(query, k, indexOptions);
+    let tailHits = this.#tail.search(query, k, indexOptions);
+    if (this.#retired !== undefined && this.#retired.size > 0) {
+      tailHits = mergeHits(tailHits, this.#retired.search(query, k, indexOptions), k);
+    }
     if (this.#graph.size === 0) return tailHits;
     const graphHits = this.#graph.search(query, k, indexOptions);
     if (tailHits.length === 0) return graphHits;
@@ -320,7 +342,7 @@ export class LiveIndex {
    * @returns resolves when the tail is empty (at once if it already is, or once stopped)
    */
   drain(): Promise<void> {
-    if (this.#tail.size === 0 || this.#stopped) return Promise.resolve();
+    if (this.pendingCount === 0 || this.#stopped) return Promise.resolve();
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
@@ -337,7 +359,7 @@ export class LiveIndex {
   }
 
   #fits(count: number): boolean {
-    const used = this.#tail.size + this.#reservedCount;
+    const used = this.pendingCount + this.#reservedCount;
     return used === 0 || used + count <= this.#tailPointsMax;
   }
 
@@ -365,7 +387,7 @@ export class LiveIndex {
 
   #backpressure(detail: string): CapacityError {
     return new CapacityError(
-      `Cannot upsert: the index is building its graph, ${this.#tail.size} points wait in the ` +
+      `Cannot upsert: the index is building its graph, ${this.pendingCount} points wait in the ` +
         `exact tail (bound ${this.#tailPointsMax}): ${detail}; retry later`,
       { code: "index_backpressure" },
     );
@@ -396,7 +418,7 @@ export class LiveIndex {
       const vector = this.#written.get(id);
       if (vector !== undefined) {
         this.#graph.upsert(id, vector);
-        this.#tail.delete(id);
+        if (!this.#tail.delete(id)) this.#retired?.delete(id);
         this.#written.delete(id);
       }
       if (performance.now() - startedAtMs >= sliceMs) break;
@@ -407,15 +429,31 @@ export class LiveIndex {
       // Only ids present in the tail are queued, so an empty queue means an empty tail:
       // start a fresh tail to give back the tombstoned slots.
       if (this.#tail.deletedCount > 0) this.#tail = this.#newTail();
+      this.#retired = undefined;
       this.#wakeDrainWaiters();
       this.#admitWaiting();
     } else {
+      this.#retireDeadSlots();
       this.#admitWaiting();
       if (this.#queueHead > 4096 && this.#queueHead * 2 > this.#queue.length) {
         this.#queue = this.#queue.slice(this.#queueHead);
         this.#queueHead = 0;
       }
       this.#schedule();
+    }
+  }
+
+  /**
+   * Drops the retired tail once drained; retires the active one once at least half its slots
+   * (and {@linkcode RETIRE_DEAD_SLOTS_MIN}) are tombstones. FIFO moving drains the retired tail
+   * first, so at most two tails exist and dead slots stay within about the live ones.
+   */
+  #retireDeadSlots(): void {
+    if (this.#retired !== undefined && this.#retired.size === 0) this.#retired = undefined;
+    const dead = this.#tail.deletedCount;
+    if (this.#retired === undefined && dead >= RETIRE_DEAD_SLOTS_MIN && dead >= this.#tail.size) {
+      this.#retired = this.#tail;
+      this.#tail = this.#newTail();
     }
   }
 

@@ -118,3 +118,28 @@ Deno.test("live index: under a bounded tail every write stays searchable and end
     index.stop();
   }
 });
+
+Deno.test("live index: sustained ingest keeps the tail's dead slots bounded", async () => {
+  const seed = testSeed("live index tail slots");
+  const random = seededRandom(seed);
+  const bound = 100;
+  // Short slices: the graph never catches up in one, as under real sustained ingest.
+  const index = await liveIndex({ tailPointsMax: bound, sliceMs: 0.3 });
+  try {
+    let slotsMax = 0;
+    // The queue never empties while writes keep coming, so the tail never starts afresh by itself.
+    for (let first = 0; first < 30_000; first += 50) {
+      const release = await index.admit(50);
+      for (let id = first; id < first + 50; id++) index.upsert(id, randomVector(random, DIMENSION));
+      release();
+      slotsMax = Math.max(slotsMax, index.tailSlotCount);
+    }
+    const limit = 2 * (4096 + 2 * bound);
+    assert.ok(slotsMax <= limit, `the tail reached ${slotsMax} slots, expected ≤ ${limit}`);
+    await index.drain();
+    assert.equal(index.size, 30_000);
+    assert.equal(index.tailSlotCount, 0);
+  } finally {
+    index.stop();
+  }
+});
