@@ -62,6 +62,56 @@ Deno.test("socket: the operators' post-deploy smoke test, then SIGTERM exits 0 i
   }
 });
 
+Deno.test("socket: search bodies are read with and without Content-Length, under the limit", async () => {
+  const random = seededRandom(testSeed("socket body read"));
+  const server = await startServer({ env: { AKIDB_MAX_BODY_BYTES: String(1 << 20) } });
+  const chunked = (text: string) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        // Two chunks and no Content-Length: fetch sends it chunked.
+        const bytes = new TextEncoder().encode(text);
+        controller.enqueue(bytes.subarray(0, 100));
+        controller.enqueue(bytes.subarray(100));
+        controller.close();
+      },
+    });
+  try {
+    const base = server.baseUrl;
+    const created = await post(`${base}/api/v1/collections`, {
+      name: "b",
+      dimension: 8,
+      metric: "l2",
+    });
+    assert.equal(created.status, 201, await created.clone().text());
+    const vector = Array.from(randomVector(random, 8));
+    assert.equal(
+      (await post(`${base}/api/v1/collections/b/vectors`, { id: 1, vector })).status,
+      200,
+    );
+    const body = JSON.stringify({ vector, k: 1 });
+    const url = `${base}/api/v1/collections/b/search`;
+    // With Content-Length (one native read).
+    const declared = await post(url, { vector, k: 1 });
+    assert.equal(declared.status, 200);
+    assert.equal((await declared.json()).results[0].id, 1);
+    // Chunked (the stream reader with the limit per chunk).
+    const streamed = await fetch(url, { method: "POST", body: chunked(body) });
+    assert.equal(streamed.status, 200, await streamed.clone().text());
+    assert.equal((await streamed.json()).results[0].id, 1);
+    // Over the limit either way: 413, and the server goes on.
+    const padded = JSON.stringify({ vector, k: 1, pad: "x".repeat(1_100_000) });
+    for (const init of [{ body: padded }, { body: chunked(padded) }]) {
+      const response = await fetch(url, { method: "POST", ...init });
+      assert.equal(response.status, 413);
+      assert.equal((await response.json()).error.code, "payload_too_large");
+    }
+    assert.equal((await fetch(`${base}/health`)).status, 200);
+  } finally {
+    const { status } = await server.stop();
+    assert.equal(status.code, 0, server.log());
+  }
+});
+
 Deno.test("socket: writes survive a restart on the same data directory; auth over the wire", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "akidb-socket-" });
   const key = "s".repeat(20);

@@ -389,7 +389,16 @@ Deno.test("bodies over max_body_bytes are 413, with or without Content-Length", 
   } as RequestInit);
   await expectError(response, 413, "payload_too_large");
   assert.ok(sent < 4096, `read ${sent} bytes of an endless body`);
-  // A lying Content-Length does not help either.
+  // A lying Content-Length does not help either, over or under the body's real length.
+  await expectError(
+    await app.request("/api/v1/collections/docs/vectors", {
+      method: "POST",
+      headers: { "content-length": "10" },
+      body: big,
+    }),
+    413,
+    "payload_too_large",
+  );
   await expectError(
     await app.request("/api/v1/collections/docs/vectors", {
       method: "POST",

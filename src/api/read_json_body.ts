@@ -1,7 +1,9 @@
 /**
- * Reads a request body as JSON under a byte limit. The limit is enforced
- * while the stream is read, so a client that lies in `Content-Length` (or
- * sends none, chunked) cannot make the server buffer more than the limit.
+ * Reads a request body as JSON under a byte limit. A declared `Content-Length`
+ * over the limit is refused before any byte is read; within it, HTTP framing
+ * bounds the body to that length, so it is read in one native call. A body
+ * without one (chunked) is read as a stream with the limit enforced chunk by
+ * chunk, so such a client cannot make the server buffer more than the limit.
  *
  * @module
  */
@@ -50,10 +52,14 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
  */
 export async function readBodyBytes(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
-  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > maxBytes) {
-    throw tooLarge(maxBytes);
-  }
-  return await readBytes(request.body, maxBytes);
+  if (declared === null || !/^\d+$/.test(declared)) return await readBytes(request.body, maxBytes);
+  if (Number(declared) > maxBytes) throw tooLarge(maxBytes);
+  // One native read instead of the stream reader, which costs about 0.25 ms of CPU per request
+  // (a 64 KiB chunk per read, and the full GCs those drive). The check after it only matters
+  // in process: an `app.request` Request may declare a length its body does not have.
+  const bytes = await request.bytes();
+  if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
+  return bytes;
 }
 
 /**
