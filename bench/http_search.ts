@@ -11,7 +11,8 @@
  * ```
  *
  * The load generator and the server share the machine's cores (2 here): every HTTP figure
- * includes the client's own CPU cost.
+ * includes the client's own CPU cost. Each open-loop run also records the server's own `took_ms`
+ * (the engine call), so latency − took_ms is what HTTP, JSON and the client add.
  *
  * @module
  */
@@ -28,7 +29,7 @@ import { HnswIndex } from "../src/index/mod.ts";
 import { loadKernel } from "../src/kernel/mod.ts";
 import { searchBody } from "./lib/akidb_client.ts";
 import { loadVectors, startBenchServer } from "./lib/bench_server.ts";
-import { round3 } from "./lib/latency.ts";
+import { type LatencySummary, round3, summarize } from "./lib/latency.ts";
 import { closedLoop, type ClosedLoopResult, openLoop, type OpenLoopResult } from "./lib/load.ts";
 import { cpuSeconds, rssBytes, waitCpuIdle } from "./lib/process_stats.ts";
 import {
@@ -206,8 +207,9 @@ export async function runHttpSearchBenchmark(
       { length: dataset.queryCount },
       (_, q) => searchBody(dataset.query(q), K, ef),
     );
+    let tookMs: number[] = [];
     const request = async (i: number) => {
-      await client.searchBody(COLLECTION, bodies[i % bodies.length]!);
+      tookMs.push((await client.searchWithTime(COLLECTION, bodies[i % bodies.length]!)).took_ms);
     };
     await closedLoop(4, 2000, request); // warm-up
     const saturation: ClosedLoopResult[] = [];
@@ -216,11 +218,16 @@ export async function runHttpSearchBenchmark(
       console.log(`  closed loop ${clients} clients: ${result.requestsPerSecond} req/s`);
       saturation.push(result);
     }
-    const openLoops: OpenLoopResult[] = [];
+    const openLoops: (OpenLoopResult & { server_took_ms: LatencySummary })[] = [];
     for (const rate of rates) {
+      tookMs = [];
       const result = await openLoop(rate, seconds * 1000, request);
-      console.log(`  open loop ${rate}/s: p99 ${result.latency.p99Ms} ms`);
-      openLoops.push(result);
+      const took = summarize(Float64Array.from(tookMs));
+      console.log(
+        `  open loop ${rate}/s: p50 ${result.latency.p50Ms} p95 ${result.latency.p95Ms} ` +
+          `p99 ${result.latency.p99Ms} ms (server took_ms p50 ${took.p50Ms} p95 ${took.p95Ms})`,
+      );
+      openLoops.push({ ...result, server_took_ms: took });
     }
     const serverRss = await rssBytes(server.pid);
     await server.stop();
@@ -231,7 +238,7 @@ export async function runHttpSearchBenchmark(
     const overheadMs = 1000 / bestHttp - 1000 / local.qps;
 
     printTable(
-      ["mode", "ef", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors/dropped"],
+      ["mode", "ef", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "took p50", "send lag p99"],
       [
         ...saturation.map((s) => [
           `HTTP closed loop, ${s.clients} clients`,
@@ -241,7 +248,8 @@ export async function runHttpSearchBenchmark(
           String(s.latency.p95Ms),
           String(s.latency.p99Ms),
           String(s.latency.maxMs),
-          String(s.errors),
+          "",
+          "",
         ]),
         ...openLoops.map((o) => [
           `HTTP open loop, target ${o.targetPerSecond}/s`,
@@ -251,11 +259,15 @@ export async function runHttpSearchBenchmark(
           String(o.latency.p95Ms),
           String(o.latency.p99Ms),
           String(o.latency.maxMs),
-          `${o.errors}/${o.dropped}`,
+          String(o.server_took_ms.p50Ms),
+          String(o.sendLagP99Ms),
         ]),
-        ["in-process HnswIndex, 1 thread", String(ef), String(local.qps), "", "", "", "", ""],
+        ["in-process HnswIndex, 1 thread", String(ef), String(local.qps), "", "", "", "", "", ""],
       ],
     );
+    const errors = [...saturation, ...openLoops].reduce((sum, run) => sum + run.errors, 0);
+    const dropped = openLoops.reduce((sum, run) => sum + run.dropped, 0);
+    console.log(`errors ${errors}, dropped ${dropped} (listed per run in the results file)`);
     console.log(
       `recall@10 at ef ${ef}: HTTP ${chosen.recall_at_10}, in-process ${local.recall_at_10}. ` +
         `HTTP/in-process throughput ${ratio.toFixed(2)} (target ≥ 0.7); HTTP+JSON overhead ` +
