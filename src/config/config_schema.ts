@@ -249,6 +249,19 @@ export const CONFIG_SCHEMA = deepFreeze(
         default: LIMITS.efSearchDefault,
         doc: "HNSW ef_search of collections created without one; a query may override it with ef",
       }),
+      tailMaxMib: key({
+        type: integerType(1, 4096),
+        default: 16,
+        doc: "Most MiB of vectors per collection acknowledged but not yet in the graph (searched " +
+          "exactly); writes beyond wait for graph building. Larger takes bigger ingest bursts at " +
+          "full speed, smaller keeps searches during ingest fast (16 MiB scans in ≈ 1 ms)",
+      }),
+      admitWaitMs: key({
+        type: integerType(0, 600_000),
+        default: 10_000,
+        doc: "How long a write waits for room in that bound before it fails with 503 " +
+          "index_backpressure (nothing written; retry later)",
+      }),
     },
     s3: {
       endpoint: key({

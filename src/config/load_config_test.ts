@@ -49,7 +49,13 @@ const DEFAULTS: Config = {
   },
   auth: { apiKeys: [] },
   log: { level: "info", format: "json" },
-  index: { defaultM: 16, defaultEfConstruction: 200, defaultEfSearch: 64 },
+  index: {
+    defaultM: 16,
+    defaultEfConstruction: 200,
+    defaultEfSearch: 64,
+    tailMaxMib: 16,
+    admitWaitMs: 10000,
+  },
   s3: undefined,
   metrics: { public: false },
   tracing: { enabled: false, sampleRatio: 0.01, otlpEndpoint: "http://127.0.0.1:4318" },
@@ -375,6 +381,8 @@ format = "text"
 default_m = 32
 default_ef_construction = 400
 default_ef_search = 128
+tail_max_mib = 64
+admit_wait_ms = 30000
 [metrics]
 public = true
 [tracing]
@@ -394,7 +402,13 @@ otlp_endpoint = "https://otel.example:4318"
     segmentSizeBytes: 1048576,
     maxPendingBytes: 2097152,
   });
-  assertEquals(config.index, { defaultM: 32, defaultEfConstruction: 400, defaultEfSearch: 128 });
+  assertEquals(config.index, {
+    defaultM: 32,
+    defaultEfConstruction: 400,
+    defaultEfSearch: 128,
+    tailMaxMib: 64,
+    admitWaitMs: 30000,
+  });
   assertEquals([config.storage.dataDir, config.log.format, config.metrics.public], [
     "/var/lib/akidb",
     "text",

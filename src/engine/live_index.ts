@@ -34,6 +34,32 @@ export const TAIL_BYTES_MAX = 16 * 1024 * 1024;
 /** Default longest wait of a write for room in the tail before it fails with 503. */
 export const ADMIT_WAIT_MS_MAX = 10_000;
 
+/**
+ * How much unindexed data the tails may hold and how long a write waits for
+ * room: process-wide, like the event loop every collection's searches share.
+ * The engine sets it from `[index] tail_max_mib` and `admit_wait_ms`.
+ */
+export interface AdmissionPolicy {
+  /** Bound on each tail's vectors, in bytes. */
+  readonly tailBytesMax: number;
+  /** Longest wait of a write for room before it fails with 503. */
+  readonly admitWaitMsMax: number;
+}
+
+let admission: AdmissionPolicy = {
+  tailBytesMax: TAIL_BYTES_MAX,
+  admitWaitMsMax: ADMIT_WAIT_MS_MAX,
+};
+
+/**
+ * Sets the admission policy of live indexes created from now on.
+ *
+ * @param policy the tail bound and the longest wait
+ */
+export function configureAdmission(policy: AdmissionPolicy): void {
+  admission = { tailBytesMax: policy.tailBytesMax, admitWaitMsMax: policy.admitWaitMsMax };
+}
+
 /** Fewest tombstones in the active tail before it is retired (see `#retireDeadSlots`). */
 const RETIRE_DEAD_SLOTS_MIN = 4096;
 
@@ -67,9 +93,9 @@ export interface LiveIndexOptions {
   readonly efSearch: number;
   /** Most milliseconds of graph insertion per macrotask; default 2 while searches run, else 5. */
   readonly sliceMs?: number;
-  /** Bound on points in the tail; default {@linkcode TAIL_BYTES_MAX} of vectors. */
+  /** Bound on points in the tail; default the {@linkcode AdmissionPolicy}'s bytes of vectors. */
   readonly tailPointsMax?: number;
-  /** Longest wait in {@linkcode LiveIndex.admit}; default {@linkcode ADMIT_WAIT_MS_MAX}. */
+  /** Longest wait in {@linkcode LiveIndex.admit}; default the {@linkcode AdmissionPolicy}'s. */
   readonly admitWaitMsMax?: number;
 }
 
@@ -143,6 +169,7 @@ export class LiveIndex {
   #stopped = false;
   #drainWaiters: (() => void)[] = [];
   readonly #tailPointsMax: number;
+  readonly #admitWaitMsMax: number;
   /** Points of batches admitted but not yet in the tail. */
   #reservedCount = 0;
   #admitWaiters: AdmitWaiter[] = [];
@@ -159,7 +186,8 @@ export class LiveIndex {
     this.#graph = graph ?? new HnswIndex(kernel, options);
     this.#tail = this.#newTail();
     this.#tailPointsMax = options.tailPointsMax ??
-      Math.max(1, Math.floor(TAIL_BYTES_MAX / (options.dimension * 4)));
+      Math.max(1, Math.floor(admission.tailBytesMax / (options.dimension * 4)));
+    this.#admitWaitMsMax = options.admitWaitMsMax ?? admission.admitWaitMsMax;
   }
 
   /**
@@ -244,7 +272,7 @@ export class LiveIndex {
     if (this.#admitWaiters.length >= ADMIT_WAITERS_MAX) {
       return Promise.reject(this.#backpressure(`${this.#admitWaiters.length} writes already wait`));
     }
-    const waitMs = this.#options.admitWaitMsMax ?? ADMIT_WAIT_MS_MAX;
+    const waitMs = this.#admitWaitMsMax;
     return new Promise((resolve, reject) => {
       const waiter: AdmitWaiter = {
         count,

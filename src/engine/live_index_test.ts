@@ -3,7 +3,16 @@ import { randomVector, seededRandom, testSeed } from "../../tests/support/seeded
 import { mapError } from "../api/error_map.ts";
 import { CapacityError } from "../errors.ts";
 import { testKernel } from "./_engine_test_support.ts";
-import { LiveIndex, type LiveIndexOptions } from "./live_index.ts";
+import { loadConfig } from "../config/mod.ts";
+import { createLogger } from "../obs/logger.ts";
+import { createEngine } from "./mod.ts";
+import {
+  ADMIT_WAIT_MS_MAX,
+  configureAdmission,
+  LiveIndex,
+  type LiveIndexOptions,
+  TAIL_BYTES_MAX,
+} from "./live_index.ts";
 
 const DIMENSION = 8;
 
@@ -141,5 +150,45 @@ Deno.test("live index: sustained ingest keeps the tail's dead slots bounded", as
     assert.equal(index.tailSlotCount, 0);
   } finally {
     index.stop();
+  }
+});
+
+Deno.test("live index: the engine's admission policy sets the tail bound and the wait", async () => {
+  configureAdmission({ tailBytesMax: 3 * DIMENSION * 4, admitWaitMsMax: 1 });
+  try {
+    const index = await liveIndex();
+    try {
+      assert.equal(index.tailPointsMax, 3);
+      await index.admit(3); // never given back: the tail stays full
+      const error = await index.admit(1).then(() => undefined, (error: unknown) => error);
+      assert.ok(error instanceof CapacityError);
+      assert.equal(error.code, "index_backpressure");
+    } finally {
+      index.stop();
+    }
+  } finally {
+    configureAdmission({ tailBytesMax: TAIL_BYTES_MAX, admitWaitMsMax: ADMIT_WAIT_MS_MAX });
+  }
+  const index = await liveIndex();
+  assert.equal(index.tailPointsMax, TAIL_BYTES_MAX / (DIMENSION * 4));
+  index.stop();
+});
+
+Deno.test("engine: [index] tail_max_mib and admit_wait_ms set the admission policy", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "akidb-admission-" });
+  const config = loadConfig(["--data-dir", dataDir, "--log-level", "error"], {});
+  const engine = await createEngine({
+    config: { ...config, index: { ...config.index, tailMaxMib: 1, admitWaitMs: 1 } },
+    kernel: await testKernel(),
+    logger: createLogger({ level: "error" }),
+  });
+  try {
+    const index = await liveIndex({ dimension: 256 });
+    assert.equal(index.tailPointsMax, 1024); // 1 MiB of 256-d vectors
+    index.stop();
+  } finally {
+    await engine.close();
+    configureAdmission({ tailBytesMax: TAIL_BYTES_MAX, admitWaitMsMax: ADMIT_WAIT_MS_MAX });
+    await Deno.remove(dataDir, { recursive: true });
   }
 });
