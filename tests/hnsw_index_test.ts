@@ -168,25 +168,3 @@ Deno.test("compaction reclaims tombstones and keeps every live point", () => {
   const [top] = index.search(index.vector("p1")!, 1);
   assert.equal(top!.id, "p1");
 });
-
-Deno.test("moveFrom moves a point with its stored vector bit for bit", () => {
-  const seed = testSeed("move-from");
-  const random = seededRandom(seed);
-  const from = new HnswIndex(kernel, { dimension: 24, metric: "cosine" });
-  const to = new HnswIndex(kernel, { dimension: 24, metric: "cosine" });
-  for (let i = 0; i < 500; i++) from.upsert(i % 3 === 0 ? i : `p${i}`, randomVector(random, 24));
-  const stored = new Map([...from.entries()].map(([id, v]) => [id, new Float32Array(v)]));
-  for (const id of stored.keys()) assert.equal(to.moveFrom(from, id), true);
-  assert.equal(to.moveFrom(from, "p1"), false); // already moved
-  assert.equal(from.size, 0);
-  assert.equal(to.size, stored.size);
-  for (const [id, vector] of to.entries()) {
-    const bits = (v: Float32Array) => new Uint32Array(v.buffer, v.byteOffset, v.length);
-    assert.deepEqual(bits(vector), bits(stored.get(id)!));
-  }
-  assert.deepEqual(checkIntegrity(to).problems, []);
-  assert.equal(to.search(stored.get("p1")!, 1)[0]!.id, "p1");
-  const other = new HnswIndex(kernel, { dimension: 24, metric: "l2" });
-  assert.throws(() => other.moveFrom(to, "p1"), /differ in dimension or metric/);
-  assert.equal(to.has("p1"), true);
-});

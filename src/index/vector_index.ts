@@ -167,32 +167,6 @@ export class VectorIndex {
   }
 
   /**
-   * Moves a live point here from another index of the same dimension and
-   * metric, keeping its stored vector bit for bit (no second normalization):
-   * how a collection rebuilds its graph in slices to reclaim tombstones.
-   *
-   * @param source the index holding the point now
-   * @param id the point's id
-   * @returns true when `source` had the point (it is then here, not there)
-   * @throws TypeError when the indexes differ in dimension or metric
-   */
-  moveFrom(source: VectorIndex, id: PointId): boolean {
-    if (
-      source.params.dimension !== this.params.dimension ||
-      source.params.metric !== this.params.metric
-    ) {
-      throw new TypeError(
-        `Cannot move point ${formatPointId(id)}: the indexes differ in dimension or metric`,
-      );
-    }
-    const vector = source.vector(id);
-    if (vector === undefined) return false;
-    this.#insert(id, vector, true);
-    source.delete(id);
-    return true;
-  }
-
-  /**
    * Deletes a point (a tombstone until {@linkcode compact}).
    *
    * @param id the point's id
