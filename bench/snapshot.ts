@@ -72,10 +72,7 @@ async function run(count: number, dimension: number): Promise<Result> {
     const captureGraphMs = performance.now() - captureStart;
     const ids: PointId[] = [];
     const flat = new Float32Array(count * dimension);
-    for (const [id, vector] of index.entries()) {
-      flat.set(vector, ids.length * dimension);
-      ids.push(id);
-    }
+    index.copyEntriesInto(flat, 0, ids); // as LiveIndex.capture does
     const metadata = ids.map((id) => `{"id":${JSON.stringify(id)},"group":${ids.length % 7}}`);
     const captureMs = performance.now() - captureStart;
     // = writeSnapshot, in two timed steps: encode the Parquet file, then hash + write + fsync.

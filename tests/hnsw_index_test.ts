@@ -168,3 +168,24 @@ Deno.test("compaction reclaims tombstones and keeps every live point", () => {
   const [top] = index.search(index.vector("p1")!, 1);
   assert.equal(top!.id, "p1");
 });
+
+Deno.test("copyEntriesInto writes what entries() yields, across segments and tombstones", () => {
+  const seed = testSeed("copy-entries");
+  const random = seededRandom(seed);
+  const index = new HnswIndex(kernel, { dimension: 12, metric: "cosine", segmentSlotsMax: 64 });
+  for (let i = 0; i < 300; i++) index.upsert(i % 4 === 0 ? i : `p${i}`, randomVector(random, 12));
+  for (let i = 1; i < 300; i += 7) index.delete(`p${i}`);
+  assert.ok(index.segments.length > 1);
+  const expected = [...index.entries()];
+  const ids: PointId[] = ["before"];
+  const target = new Float32Array((index.size + 1) * 12).fill(-1);
+  index.copyEntriesInto(target, 1, ids);
+  assert.deepEqual(ids, ["before", ...expected.map(([id]) => id)]);
+  assert.deepEqual(Array.from(target.subarray(0, 12)), new Array(12).fill(-1)); // row 0 untouched
+  expected.forEach(([, vector], row) => {
+    assert.deepEqual(
+      Array.from(target.subarray((row + 1) * 12, (row + 2) * 12)),
+      Array.from(vector),
+    );
+  });
+});

@@ -202,10 +202,7 @@ export class LiveIndex {
     const graph = this.#graph.exportGraph();
     const ids: PointId[] = [];
     const vectors = new Float32Array((this.#graph.size + this.#written.size) * dimension);
-    for (const [id, vector] of this.#graph.entries()) {
-      vectors.set(vector, ids.length * dimension);
-      ids.push(id);
-    }
+    this.#graph.copyEntriesInto(vectors, 0, ids);
     const graphRows = ids.length;
     for (const [id, vector] of this.#written) {
       vectors.set(vector, ids.length * dimension);

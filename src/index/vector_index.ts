@@ -213,6 +213,30 @@ export class VectorIndex {
   }
 
   /**
+   * Copies every live point, in {@linkcode entries} order, into one
+   * row-major array without a copy per vector (snapshot capture).
+   *
+   * @param target receives `size × dimension` floats from row `firstRow`
+   * @param firstRow the row of the first point
+   * @param ids receives the ids, in the same order
+   */
+  copyEntriesInto(target: Float32Array, firstRow: number, ids: PointId[]): void {
+    const dimension = this.params.dimension;
+    let row = firstRow;
+    for (let s = 0; s < this.#segments.length; s++) {
+      const slotIds = this.#slotIds[s]!;
+      const segment = this.#segments[s]!;
+      for (let slot = 0; slot < slotIds.length; slot++) {
+        const id = slotIds[slot];
+        if (id === undefined) continue;
+        segment.copyVector(slot, target, row * dimension);
+        ids.push(id);
+        row += 1;
+      }
+    }
+  }
+
+  /**
    * The k nearest live points, ascending distance (see `metric.ts` for the
    * distance of each metric).
    *

@@ -255,6 +255,18 @@ export class SegmentKernel {
     return this.#floats(start, this.params.dimension).slice();
   }
 
+  /**
+   * Copies the stored vector of a slot into `target` (no intermediate array).
+   *
+   * @param slot the slot
+   * @param target where to write `dimension` floats
+   * @param offset the first float of `target` to write
+   */
+  copyVector(slot: number, target: Float32Array, offset: number): void {
+    const start = (this.#wasm.records_ptr() >>> 0) + slot * this.recordBytes;
+    target.set(this.#floats(start, this.params.dimension), offset);
+  }
+
   /** The node's level in the graph (0 for brute-force segments). */
   level(slot: number): number {
     return this.#wasm.node_level(slot);
