@@ -6,16 +6,7 @@
 
 import { CorruptionError } from "../errors.ts";
 
-/** Concatenates byte arrays into one. */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
-}
+export { concatBytes } from "../bytes.ts";
 
 /** A u32, little-endian. */
 export function u32Bytes(value: number): Uint8Array {

@@ -23,7 +23,8 @@
 import * as pq from "parquet-wasm";
 import { CorruptionError } from "../../errors.ts";
 import { FfiMemory } from "./arrow_ffi.ts";
-import { concatParts, encodeVectorsParquetParts } from "./vectors_parquet_writer.ts";
+import { concatBytes } from "../../bytes.ts";
+import { encodeVectorsParquetParts } from "./vectors_parquet_writer.ts";
 import { decodeOwnLayout, ownLayoutFooter } from "./vectors_parquet_reader.ts";
 
 export { encodeVectorsParquetParts };
@@ -62,7 +63,7 @@ export interface SnapshotRows {
  * ```
  */
 export function encodeVectorsParquet(rows: SnapshotRows, dimension: number): Uint8Array {
-  return concatParts([...encodeVectorsParquetParts(rows, dimension)]);
+  return concatBytes([...encodeVectorsParquetParts(rows, dimension)]);
 }
 
 /**

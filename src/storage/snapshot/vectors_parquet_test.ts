@@ -9,7 +9,7 @@ import {
   encodeVectorsParquetParts,
   type SnapshotRows,
 } from "./vectors_parquet.ts";
-import { concatParts } from "./vectors_parquet_writer.ts";
+import { concatBytes } from "../../bytes.ts";
 
 const rows = {
   ids: ["a", 7, "7", "ü-日本", 0, "x".repeat(300)],
@@ -112,7 +112,7 @@ Deno.test("vectors.parquet: one page is viewed in place, several pages are joine
       metadata: Array.from({ length: count }, (_, i) => (i % 4 === 0 ? undefined : `{"i":${i}}`)),
     };
     for (const pageBytes of [2 ** 30, 4 * dimension * 5, 1]) {
-      const bytes = concatParts([...encodeVectorsParquetParts(many, dimension, pageBytes)]);
+      const bytes = concatBytes([...encodeVectorsParquetParts(many, dimension, pageBytes)]);
       const back = decodeVectorsParquet(bytes, dimension, "t.parquet");
       const label = `seed ${seed}, dimension ${dimension}, page bytes ${pageBytes}`;
       assert.deepEqual(back.ids, many.ids, label);

@@ -13,6 +13,7 @@
  */
 
 import { zstdCompressSync } from "node:zlib";
+import { concatBytes } from "../../bytes.ts";
 import { ThriftWriter } from "./thrift_compact.ts";
 import {
   arrowSchemaEntry,
@@ -166,22 +167,6 @@ function levelSection(levels: readonly number[]): Uint8Array {
   return out;
 }
 
-/**
- * Parts joined into one array.
- *
- * @param parts byte arrays, in order
- * @returns their concatenation
- */
-export function concatParts(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
-}
-
 function idChunk(ids: readonly RowId[], offset: number): Chunk {
   return zstdChunk(plainStrings(ids.map(String)), ids.length, offset);
 }
@@ -195,7 +180,7 @@ function idIntChunk(ids: readonly RowId[], offset: number): Chunk {
     values.push(BigInt(id));
   });
   const plain = new BigInt64Array(values);
-  const body = concatParts([levelSection(encodeBitLevels(present)), new Uint8Array(plain.buffer)]);
+  const body = concatBytes([levelSection(encodeBitLevels(present)), new Uint8Array(plain.buffer)]);
   const int64 = (value: bigint) => new Uint8Array(BigInt64Array.of(value).buffer);
   // Both the legacy max/min (1, 2; signed order, right for INT64) and max_value/min_value (5, 6).
   const statistics = (writer: ThriftWriter) => {
@@ -215,7 +200,7 @@ function idIntChunk(ids: readonly RowId[], offset: number): Chunk {
 function textChunk(texts: readonly (string | undefined)[], offset: number): Chunk {
   const present = Uint8Array.from(texts, (text) => (text === undefined ? 0 : 1));
   const values = texts.filter((text): text is string => text !== undefined);
-  const body = concatParts([levelSection(encodeBitLevels(present)), plainStrings(values)]);
+  const body = concatBytes([levelSection(encodeBitLevels(present)), plainStrings(values)]);
   return zstdChunk(body, texts.length, offset);
 }
 
@@ -266,7 +251,7 @@ function vectorPage(
     const definition: number[] = [];
     pushRleRun(definition, values - 8 * groups, 1);
     if (groups > 0) pushOnesBitPacked(definition, groups);
-    const levels = concatParts([levelSection(repetition), levelSection(definition)]);
+    const levels = concatBytes([levelSection(repetition), levelSection(definition)]);
     const size = levels.byteLength + floatBytes.byteLength;
     const header = pageHeader(size, size, values);
     chosen ??= [header, levels, floatBytes];
