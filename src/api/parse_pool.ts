@@ -132,13 +132,7 @@ export class ParsePool {
         return Promise.reject(error);
       }
     }
-    if (this.#closed) {
-      return Promise.reject(
-        new CapacityError("Cannot parse body: the server is shutting down", {
-          code: "shutting_down",
-        }),
-      );
-    }
+    if (this.#closed) return Promise.reject(shuttingDown());
     if (this.#queue.length >= this.#queuedJobsMax) {
       return Promise.reject(
         new CapacityError(
@@ -164,9 +158,7 @@ export class ParsePool {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const error = new CapacityError("Cannot parse body: the server is shutting down", {
-      code: "shutting_down",
-    });
+    const error = shuttingDown();
     for (const slot of this.#slots) {
       slot.worker.terminate();
       slot.job?.reject(error);
@@ -176,7 +168,7 @@ export class ParsePool {
   }
 
   #newSlot(): Slot {
-    const slot: Slot = { worker: new Worker(WORKER_URL, { type: "module" }), job: undefined };
+    const slot: Slot = { worker: startWorker(), job: undefined };
     this.#listen(slot);
     return slot;
   }
@@ -200,7 +192,7 @@ export class ParsePool {
       slot.worker.terminate();
       job?.reject(new Error(`Cannot parse body: the parse worker failed: ${describe(event)}`));
       if (this.#closed) return;
-      slot.worker = new Worker(WORKER_URL, { type: "module" });
+      slot.worker = startWorker();
       this.#listen(slot);
       this.#dispatch();
     };
@@ -229,6 +221,16 @@ function ownBuffer(bytes: Uint8Array): ArrayBuffer {
     return buffer;
   }
   return bytes.slice().buffer;
+}
+
+function startWorker(): Worker {
+  return new Worker(WORKER_URL, { type: "module" });
+}
+
+function shuttingDown(): CapacityError {
+  return new CapacityError("Cannot parse body: the server is shutting down", {
+    code: "shutting_down",
+  });
 }
 
 function describe(event: Event): string {

@@ -9,7 +9,7 @@
 import type { Context, Hono } from "hono";
 import type { Engine } from "../engine/engine_types.ts";
 import { NotFoundError } from "../errors.ts";
-import type { PointId } from "../index/point_id.ts";
+import { formatPointId, type PointId } from "../index/point_id.ts";
 import type { ParsePool } from "./parse_pool.ts";
 import { readBodyBytes, readJsonBody } from "./read_json_body.ts";
 import { renderCollection, renderPoint, renderSearchResult } from "./render.ts";
@@ -111,13 +111,11 @@ async function resolvePointId(engine: Engine, collection: string, raw: string): 
   return (await engine.getPoint(collection, integer)) !== undefined ? integer : text;
 }
 
-function shownId(id: PointId): string {
-  return typeof id === "string" ? JSON.stringify(id) : String(id);
-}
-
 function pointNotFound(collection: string, id: PointId): NotFoundError {
   return new NotFoundError(
-    `Cannot find point ${shownId(id)} in collection ${JSON.stringify(collection)}: no such id`,
+    `Cannot find point ${formatPointId(id)} in collection ${
+      JSON.stringify(collection)
+    }: no such id`,
     { code: "point_not_found" },
   );
 }

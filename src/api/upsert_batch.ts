@@ -11,7 +11,7 @@
  */
 
 import type { PointInput } from "../engine/engine_types.ts";
-import type { PointId } from "../index/point_id.ts";
+import { formatPointId, type PointId } from "../index/point_id.ts";
 import { ApiError, type ApiErrorOptions } from "./api_error.ts";
 import { parseJsonBytes } from "./read_json_body.ts";
 import { checkDimension, parseUpsert } from "./validate_request.ts";
@@ -62,7 +62,7 @@ export function parseUpsertBytes(
   const ids: PointId[] = [];
   const metadata: (Readonly<Record<string, unknown>> | undefined)[] = [];
   for (const point of points) {
-    checkDimension(point.vector, dimension, `upsert point ${shownId(point.id)}`);
+    checkDimension(point.vector, dimension, `upsert point ${formatPointId(point.id)}`);
     vectors.set(point.vector, ids.length * dimension);
     ids.push(point.id);
     metadata.push(point.metadata);
@@ -142,8 +142,4 @@ export function fromWireError(wire: WireError): Error {
   }
   const error = new globalThis[wire.kind](wire.message);
   return wire.code === undefined ? error : Object.assign(error, { code: wire.code });
-}
-
-function shownId(id: PointId): string {
-  return typeof id === "string" ? JSON.stringify(id) : String(id);
 }
