@@ -118,7 +118,7 @@ async function readVerified(
         `manifest says ${expected.size_bytes}`,
     );
   }
-  const bytes = await readWhole(io, path, expected.size_bytes);
+  const bytes = await io.readFile(path);
   const sha256 = sha256Hex(bytes);
   if (bytes.byteLength !== expected.size_bytes || sha256 !== expected.sha256) {
     throw corrupt(
@@ -126,20 +126,6 @@ async function readVerified(
     );
   }
   return bytes;
-}
-
-/**
- * A file's first `sizeBytes` bytes (one more, to notice a file that grew), read
- * into one fresh buffer; `FileIO.readFile` of the disk copies a large file
- * once more on its way.
- */
-async function readWhole(io: FileIO, path: string, sizeBytes: number): Promise<Uint8Array> {
-  const handle = await io.open(path);
-  try {
-    return await handle.readAt(0, sizeBytes + 1);
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Reads the manifest and both data files, each checked against the manifest. */
