@@ -101,6 +101,16 @@ async function startTracedServer(
 }
 
 /** Stops the server (Deno flushes its exporter on exit) and checks it exited cleanly. */
+/** Creates collection "t" (3-d, l2) holding points "a" and "b". */
+async function createSmallCollection(base: string): Promise<void> {
+  assert.equal(
+    await post(base, "/api/v1/collections", { name: "t", dimension: 3, metric: "l2" }),
+    201,
+  );
+  const vectors = [{ id: "a", vector: [1, 2, 3] }, { id: "b", vector: [3, 2, 1] }];
+  assert.equal(await post(base, "/api/v1/collections/t/vectors", { vectors }), 200);
+}
+
 async function stopTracedServer(server: ServerProcess, configDir: string): Promise<void> {
   const { status } = await server.stop();
   await Deno.remove(configDir, { recursive: true });
@@ -139,12 +149,7 @@ Deno.test({
     });
     try {
       const base = server.baseUrl;
-      assert.equal(
-        await post(base, "/api/v1/collections", { name: "t", dimension: 3, metric: "l2" }),
-        201,
-      );
-      const vectors = [{ id: "a", vector: [1, 2, 3] }, { id: "b", vector: [3, 2, 1] }];
-      assert.equal(await post(base, "/api/v1/collections/t/vectors", { vectors }), 200);
+      await createSmallCollection(base);
       assert.equal(
         await post(base, "/api/v1/collections/t/search", { vector: [1, 2, 3], k: 2, ef: 32 }),
         200,
@@ -217,12 +222,7 @@ Deno.test({
     });
     try {
       const base = server.baseUrl;
-      assert.equal(
-        await post(base, "/api/v1/collections", { name: "t", dimension: 3, metric: "l2" }),
-        201,
-      );
-      const vectors = [{ id: "a", vector: [1, 2, 3] }, { id: "b", vector: [3, 2, 1] }];
-      assert.equal(await post(base, "/api/v1/collections/t/vectors", { vectors }), 200);
+      await createSmallCollection(base);
       const search = (headers?: Record<string, string>) =>
         post(base, "/api/v1/collections/t/search", { vector: [1, 2, 3], k: 2 }, headers);
       for (let i = 0; i < roots; i++) assert.equal(await search(), 200);
