@@ -15,6 +15,7 @@
 import packageJson from "../package.json" with { type: "json" };
 import { createApp, createDeferredEngine } from "./api/mod.ts";
 import { ParsePool } from "./api/parse_pool.ts";
+import { RequestDrain } from "./api/request_drain.ts";
 import { CLIENT_COMMANDS, CLIENT_USAGE, runClientCommand } from "./cli/http_commands.ts";
 import {
   type Config,
@@ -115,6 +116,7 @@ async function serve(config: Config): Promise<number> {
   const parsePool = workers > 0 ? new ParsePool({ workers }) : undefined;
   const app = createApp({ engine, config, logger, version: VERSION, metrics, parsePool });
   const stop = stopSignal(logger);
+  const drain = new RequestDrain();
   let server: Deno.HttpServer;
   try {
     server = Deno.serve({
@@ -122,7 +124,7 @@ async function serve(config: Config): Promise<number> {
       port: config.server.port,
       onListen: ({ hostname, port }) =>
         logger.info("listening", { hostname, port, version: VERSION, pid: Deno.pid }),
-    }, app.fetch);
+    }, drain.wrap(app.fetch));
   } catch (error) {
     logger.error("cannot listen", { host: config.server.host, port: config.server.port, error });
     parsePool?.close();
@@ -142,7 +144,7 @@ async function serve(config: Config): Promise<number> {
   if (failed) logger.error("cannot start the engine", { error: await opening.catch((e) => e) });
   logger.info("shutting down", { timeout_ms: config.server.shutdownTimeoutMs });
   const clean = await withTimeout(
-    shutdown(server, opening, logger).finally(() => parsePool?.close()).catch((error) => {
+    shutdown(server, drain, opening, logger).finally(() => parsePool?.close()).catch((error) => {
       logger.error("shutdown failed", { error });
       throw error;
     }),
@@ -171,12 +173,14 @@ async function openEngine(config: Config, logger: Logger, metrics: Metrics): Pro
   return engine;
 }
 
-/** Stops accepting, waits for requests in flight, then closes the engine (if it opened). */
+/** Refuses new requests, waits for those in flight, stops listening, then closes the engine. */
 async function shutdown(
   server: Deno.HttpServer,
+  drain: RequestDrain,
   opening: Promise<Engine>,
   logger: Logger,
 ): Promise<void> {
+  await drain.close();
   await server.shutdown();
   let engine: Engine;
   try {

@@ -38,7 +38,7 @@ Deno.test("socket: the operators' post-deploy smoke test, then SIGTERM exits 0 i
         id: `vec-${n}`,
         vector: Array.from(randomVector(random, 128)),
       });
-      assert.equal(response.status, 200, await response.clone().text());
+      assert.equal(response.status, 200, (await response.clone().text()) + server.log());
       assert.equal((await response.json()).upserted, 1);
     }
 
@@ -189,9 +189,12 @@ Deno.test("socket: SIGTERM lets a request in flight finish before exiting 0", as
     await new Promise((resolve) => setTimeout(resolve, 200));
     server.kill("SIGTERM");
     await new Promise((resolve) => setTimeout(resolve, 300));
+    const refused = await fetch(`${server.baseUrl}/health`); // the server is draining
+    assert.equal(refused.status, 503);
+    assert.equal((await refused.json()).error.code, "shutting_down");
     releaseRest();
     const response = await pending;
-    assert.equal(response.status, 200, await response.clone().text());
+    assert.equal(response.status, 200, (await response.clone().text()) + server.log());
     assert.equal((await response.json()).upserted, 1);
   } finally {
     const { status, killed } = await server.stop();

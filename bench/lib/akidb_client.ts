@@ -2,10 +2,8 @@
  * A small HTTP client of AkiDB's JSON API for the benchmarks (fetch with keep-alive, Deno's
  * default connection pool). Every call reads the whole answer and throws on a non-2xx status.
  *
- * Keep-alive only holds for small requests: Deno 2.9.5's `Deno.serve` answers `Connection: close`
- * to every request whose head and body exceed its first 1 KiB read, even once the body is read
- * (denoland/deno#36657, fixed upstream by #36690), so each search (≈ 2 KB of JSON at 100-d) opens
- * a new connection. That cost is the server runtime's and every real client pays it too.
+ * Deno 2.9.5 closed the connection after every body over 1 KiB (denoland/deno#36657); 2.9.6,
+ * which the project pins, keeps it alive, so searches reuse pooled connections.
  *
  * @module
  */
