@@ -120,6 +120,8 @@ Deno.test("obs: every DESIGN.md metric is exported with samples after some traff
   assert.ok(names.has("process_cpu_user_seconds_total"), "default process metrics missing");
   assert.match(text, /akidb_vector_upserts_total 20\n/);
   assert.match(text, /akidb_collection_vectors\{collection="docs"\} 20\n/);
+  assert.match(text, /akidb_index_pending_points\{collection="docs"\} \d+\n/);
+  assert.match(text, /akidb_index_tombstones\{collection="docs"\} 0\n/);
   assert.match(text, /akidb_collection_tier\{collection="docs",tier="hot"\} 1\n/);
   assert.match(text, /akidb_collection_tier\{collection="docs",tier="cold"\} 0\n/);
   assert.match(text, /akidb_vector_search_duration_seconds_count\{tier="hot"\} 1\n/);

@@ -262,6 +262,14 @@ export const CONFIG_SCHEMA = deepFreeze(
         doc: "How long a write waits for room in that bound before it fails with 503 " +
           "index_backpressure (nothing written; retry later)",
       }),
+      compactTombstoneRatio: key({
+        type: ratioType(),
+        default: 0.2,
+        doc:
+          "Share of a graph's slots that are deleted or replaced points (with at least 1000 of " +
+          "them) at which it is rebuilt without them in the background, the old graph serving " +
+          "meanwhile (needs memory for a second graph while it runs); 1 = only when all are",
+      }),
     },
     s3: {
       endpoint: key({

@@ -55,6 +55,7 @@ const DEFAULTS: Config = {
     defaultEfSearch: 64,
     tailMaxMib: 16,
     admitWaitMs: 10000,
+    compactTombstoneRatio: 0.2,
   },
   s3: undefined,
   metrics: { public: false },
@@ -383,6 +384,7 @@ default_ef_construction = 400
 default_ef_search = 128
 tail_max_mib = 64
 admit_wait_ms = 30000
+compact_tombstone_ratio = 0.5
 [metrics]
 public = true
 [tracing]
@@ -407,6 +409,7 @@ otlp_endpoint = "https://otel.example:4318"
     defaultEfConstruction: 400,
     defaultEfSearch: 128,
     tailMaxMib: 64,
+    compactTombstoneRatio: 0.5,
     admitWaitMs: 30000,
   });
   assertEquals([config.storage.dataDir, config.log.format, config.metrics.public], [

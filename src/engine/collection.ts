@@ -187,6 +187,11 @@ export class Collection {
     return this.#index.pendingCount;
   }
 
+  /** Deleted or replaced points still in the graph until it is compacted. */
+  get graphTombstones(): number {
+    return this.#index.graphTombstones;
+  }
+
   /** Bytes of WASM memory held by the index. */
   get memoryBytes(): number {
     return this.#index.memoryBytes;
@@ -455,6 +460,11 @@ export class Collection {
   /** Waits until every acknowledged point is linked into the graph (tests, snapshots). */
   drainIndex(): Promise<void> {
     return this.#index.drain();
+  }
+
+  /** Waits until background index work is done: the graph caught up and no compaction running. */
+  settleIndex(): Promise<void> {
+    return this.#index.settle();
   }
 
   /** Stops background indexing, lets a running snapshot finish, then fsyncs and closes the WAL. */

@@ -35,7 +35,7 @@ import type {
 } from "./engine_types.ts";
 import { removeTree } from "./file_tree.ts";
 import { uuidV7 } from "./uuid_v7.ts";
-import { configureAdmission } from "./live_index.ts";
+import { configureLiveIndexes } from "./live_index.ts";
 import type { DlqStatus, RetryAllReport, SnapshotUploads } from "./snapshot_uploads.ts";
 import { TierManager, type TierObserver, type TierStatus } from "./tier_manager.ts";
 import { TierTable } from "./tier_table.ts";
@@ -95,9 +95,10 @@ export class AkiEngine implements Engine {
    */
   constructor(parts: EngineParts) {
     this.#parts = parts;
-    configureAdmission({
+    configureLiveIndexes({
       tailBytesMax: parts.config.index.tailMaxMib * 1024 * 1024,
       admitWaitMsMax: parts.config.index.admitWaitMs,
+      compactTombstoneRatio: parts.config.index.compactTombstoneRatio,
     });
     const wal = parts.config.wal;
     this.#walOptions = {

@@ -149,7 +149,12 @@ function tracedSnapshot<T>(
 export interface MeasurableEngine {
   listCollections: Engine["listCollections"];
   /** A hot collection's in-memory state; throws when it is not loaded. */
-  collection(c: string): { readonly memoryBytes: number; readonly walSizeBytes: number };
+  collection(c: string): {
+    readonly memoryBytes: number;
+    readonly walSizeBytes: number;
+    readonly pendingIndexCount: number;
+    readonly graphTombstones: number;
+  };
 }
 
 /**
@@ -171,11 +176,15 @@ export function engineMetricsSource(
       return engine.listCollections().map((info) => {
         let memoryBytes = 0;
         let walSizeBytes = 0;
+        let pendingIndexPoints = 0;
+        let graphTombstones = 0;
         if (info.tier === "hot") {
           try {
             const collection = engine.collection(info.collectionId);
             memoryBytes = collection.memoryBytes;
             walSizeBytes = collection.walSizeBytes;
+            pendingIndexPoints = collection.pendingIndexCount;
+            graphTombstones = collection.graphTombstones;
           } catch {
             // demoted or closed since the listing
           }
@@ -186,6 +195,8 @@ export function engineMetricsSource(
           vectorCount: info.vectorCount,
           memoryBytes,
           walSizeBytes,
+          pendingIndexPoints,
+          graphTombstones,
         };
       });
     },

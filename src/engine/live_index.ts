@@ -17,12 +17,17 @@
  * room, so ingest is paced at the rate the graph absorbs it. Recovery replays
  * without waiting.
  *
+ * Deleted and replaced points leave tombstones in the graph; once they are a
+ * large enough share, the same background task rebuilds the graph without them
+ * (`graph_rebuild.ts`) while the old one keeps serving.
+ *
  * @module
  */
 
 import { CapacityError } from "../errors.ts";
 import { BruteForceIndex, HnswIndex, type PointId, type SearchHit } from "../index/mod.ts";
 import type { Kernel } from "../kernel/mod.ts";
+import { GraphRebuild, needsCompaction } from "./graph_rebuild.ts";
 
 /**
  * Default bound on the tail's vectors, in bytes: 16 MiB scans in ≈ 1 ms with the SIMD kernel
@@ -34,30 +39,40 @@ export const TAIL_BYTES_MAX = 16 * 1024 * 1024;
 /** Default longest wait of a write for room in the tail before it fails with 503. */
 export const ADMIT_WAIT_MS_MAX = 10_000;
 
+/** Default share of tombstones in a graph that starts a rebuild without them. */
+export const COMPACT_TOMBSTONE_RATIO = 0.2;
+
 /**
- * How much unindexed data the tails may hold and how long a write waits for
- * room: process-wide, like the event loop every collection's searches share.
- * The engine sets it from `[index] tail_max_mib` and `admit_wait_ms`.
+ * How much unindexed data the tails may hold, how long a write waits for
+ * room, and when graphs are compacted: process-wide, like the event loop every
+ * collection's searches share. The engine sets it from `[index] tail_max_mib`,
+ * `admit_wait_ms` and `compact_tombstone_ratio`.
  */
-export interface AdmissionPolicy {
+export interface LiveIndexPolicy {
   /** Bound on each tail's vectors, in bytes. */
   readonly tailBytesMax: number;
   /** Longest wait of a write for room before it fails with 503. */
   readonly admitWaitMsMax: number;
+  /** Share of tombstones (with at least `COMPACT_TOMBSTONES_MIN`) that starts a rebuild. */
+  readonly compactTombstoneRatio: number;
 }
 
-let admission: AdmissionPolicy = {
+/** The policy live indexes get when nobody configured one. */
+export const DEFAULT_LIVE_INDEX_POLICY: LiveIndexPolicy = {
   tailBytesMax: TAIL_BYTES_MAX,
   admitWaitMsMax: ADMIT_WAIT_MS_MAX,
+  compactTombstoneRatio: COMPACT_TOMBSTONE_RATIO,
 };
 
+let policy: LiveIndexPolicy = DEFAULT_LIVE_INDEX_POLICY;
+
 /**
- * Sets the admission policy of live indexes created from now on.
+ * Sets the policy of live indexes created from now on.
  *
- * @param policy the tail bound and the longest wait
+ * @param next the tail bound, the longest wait and the compaction threshold
  */
-export function configureAdmission(policy: AdmissionPolicy): void {
-  admission = { tailBytesMax: policy.tailBytesMax, admitWaitMsMax: policy.admitWaitMsMax };
+export function configureLiveIndexes(next: LiveIndexPolicy): void {
+  policy = { ...next };
 }
 
 /** Fewest tombstones in the active tail before it is retired (see `#retireDeadSlots`). */
@@ -93,10 +108,12 @@ export interface LiveIndexOptions {
   readonly efSearch: number;
   /** Most milliseconds of graph insertion per macrotask; default 2 while searches run, else 5. */
   readonly sliceMs?: number;
-  /** Bound on points in the tail; default the {@linkcode AdmissionPolicy}'s bytes of vectors. */
+  /** Bound on points in the tail; default the {@linkcode LiveIndexPolicy}'s bytes of vectors. */
   readonly tailPointsMax?: number;
-  /** Longest wait in {@linkcode LiveIndex.admit}; default the {@linkcode AdmissionPolicy}'s. */
+  /** Longest wait in {@linkcode LiveIndex.admit}; default the {@linkcode LiveIndexPolicy}'s. */
   readonly admitWaitMsMax?: number;
+  /** Share of tombstones that starts a rebuild; default the {@linkcode LiveIndexPolicy}'s. */
+  readonly compactTombstoneRatio?: number;
 }
 
 /** A write waiting for room in the tail. */
@@ -148,7 +165,12 @@ export interface LiveSearchOptions {
 export class LiveIndex {
   readonly #kernel: Kernel;
   readonly #options: LiveIndexOptions;
-  readonly #graph: HnswIndex;
+  #graph: HnswIndex;
+  /** A compaction in progress: a fresh graph nobody searches until it is complete. */
+  #rebuild: GraphRebuild | undefined;
+  #compactionCount = 0;
+  /** After a rebuild ran out of memory: tombstones needed before the next attempt. */
+  #compactRetryTombstones = 0;
   /** The tail new writes go to. */
   #tail: BruteForceIndex;
   /**
@@ -168,8 +190,10 @@ export class LiveIndex {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
   #drainWaiters: (() => void)[] = [];
+  #settleWaiters: (() => void)[] = [];
   readonly #tailPointsMax: number;
   readonly #admitWaitMsMax: number;
+  readonly #compactTombstoneRatio: number;
   /** Points of batches admitted but not yet in the tail. */
   #reservedCount = 0;
   #admitWaiters: AdmitWaiter[] = [];
@@ -186,8 +210,10 @@ export class LiveIndex {
     this.#graph = graph ?? new HnswIndex(kernel, options);
     this.#tail = this.#newTail();
     this.#tailPointsMax = options.tailPointsMax ??
-      Math.max(1, Math.floor(admission.tailBytesMax / (options.dimension * 4)));
-    this.#admitWaitMsMax = options.admitWaitMsMax ?? admission.admitWaitMsMax;
+      Math.max(1, Math.floor(policy.tailBytesMax / (options.dimension * 4)));
+    this.#admitWaitMsMax = options.admitWaitMsMax ?? policy.admitWaitMsMax;
+    this.#compactTombstoneRatio = options.compactTombstoneRatio ?? policy.compactTombstoneRatio;
+    this.#maybeCompact(); // a restored graph may hold many tombstones
   }
 
   /**
@@ -226,6 +252,21 @@ export class LiveIndex {
     const slots = (tail: BruteForceIndex | undefined) =>
       tail === undefined ? 0 : tail.size + tail.deletedCount;
     return slots(this.#tail) + slots(this.#retired);
+  }
+
+  /** Tombstoned slots in the serving graph. */
+  get graphTombstones(): number {
+    return this.#graph.deletedCount;
+  }
+
+  /** Whether a compaction is running. */
+  get compacting(): boolean {
+    return this.#rebuild !== undefined;
+  }
+
+  /** Compactions finished since this index was made. */
+  get compactionCount(): number {
+    return this.#compactionCount;
   }
 
   /** Bound on points in the tail (writes beyond it wait in {@linkcode admit}). */
@@ -287,7 +328,8 @@ export class LiveIndex {
 
   /** Bytes of WASM memory held by the graph and the tail. */
   get memoryBytes(): number {
-    return this.#graph.memoryBytes + this.#tail.memoryBytes + (this.#retired?.memoryBytes ?? 0);
+    return this.#graph.memoryBytes + this.#tail.memoryBytes + (this.#retired?.memoryBytes ?? 0) +
+      (this.#rebuild?.fresh.memoryBytes ?? 0);
   }
 
   /**
@@ -298,7 +340,7 @@ export class LiveIndex {
    * @param vector its vector
    */
   upsert(id: PointId, vector: Float32Array): void {
-    this.#graph.delete(id);
+    if (this.#graph.delete(id)) this.#afterGraphDelete(id);
     this.#retired?.delete(id);
     this.#tail.upsert(id, vector);
     this.#written.set(id, vector);
@@ -314,8 +356,11 @@ export class LiveIndex {
    */
   delete(id: PointId): boolean {
     this.#written.delete(id);
-    const deleted = this.#graph.delete(id) || this.#tail.delete(id) ||
-      (this.#retired?.delete(id) ?? false);
+    if (this.#graph.delete(id)) {
+      this.#afterGraphDelete(id);
+      return true;
+    }
+    const deleted = this.#tail.delete(id) || (this.#retired?.delete(id) ?? false);
     this.#admitWaiting();
     return deleted;
   }
@@ -372,14 +417,29 @@ export class LiveIndex {
   }
 
   /**
+   * Waits until the background task has nothing left to do: every point in the
+   * graph and no compaction running.
+   *
+   * @returns resolves once idle (at once if it already is, or once stopped)
+   */
+  settle(): Promise<void> {
+    if (this.#stopped || (this.pendingCount === 0 && this.#rebuild === undefined)) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#settleWaiters.push(resolve));
+  }
+
+  /**
    * Stops the background task; the tail stays searchable. Writes waiting for
    * room are let through: the index is being replaced or closed.
    */
   stop(): void {
     this.#stopped = true;
+    this.#rebuild = undefined;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#wakeDrainWaiters();
+    this.#wakeSettleWaiters();
     this.#admitWaiting();
   }
 
@@ -433,10 +493,24 @@ export class LiveIndex {
     }, 0);
   }
 
-  /** Moves queued points into the graph for at most `sliceMs`, then yields. */
+  /**
+   * One slice of background work: moving queued points into the graph, then
+   * compaction. While both have work, moving gets a third of the slice: points
+   * moved into the old graph must be copied too, so the rebuild needs the larger
+   * share to catch up under sustained ingest (which the tail bound then paces).
+   */
   #runSlice(): void {
     const sliceMs = this.#options.sliceMs ?? foregroundSliceMs();
     const startedAtMs = performance.now();
+    this.#moveQueued(startedAtMs + (this.#rebuild === undefined ? sliceMs : sliceMs / 3));
+    if (this.#rebuild !== undefined) this.#stepRebuild(startedAtMs + sliceMs);
+    if (this.#queueHead < this.#queue.length || this.#rebuild !== undefined) this.#schedule();
+    else this.#wakeSettleWaiters();
+  }
+
+  /** Moves queued points into the graph until `deadlineMs`. */
+  #moveQueued(deadlineMs: number): void {
+    if (this.#queueHead >= this.#queue.length) return;
     while (this.#queueHead < this.#queue.length && !this.#stopped) {
       const id = this.#queue[this.#queueHead]!;
       this.#queueHead += 1;
@@ -446,7 +520,7 @@ export class LiveIndex {
         if (!this.#tail.delete(id)) this.#retired?.delete(id);
         this.#written.delete(id);
       }
-      if (performance.now() - startedAtMs >= sliceMs) break;
+      if (performance.now() >= deadlineMs) break;
     }
     if (this.#queueHead >= this.#queue.length) {
       this.#queue = [];
@@ -456,16 +530,59 @@ export class LiveIndex {
       if (this.#tail.deletedCount > 0) this.#tail = this.#newTail();
       this.#retired = undefined;
       this.#wakeDrainWaiters();
-      this.#admitWaiting();
     } else {
       this.#retireDeadSlots();
-      this.#admitWaiting();
       if (this.#queueHead > 4096 && this.#queueHead * 2 > this.#queue.length) {
         this.#queue = this.#queue.slice(this.#queueHead);
         this.#queueHead = 0;
       }
-      this.#schedule();
     }
+    this.#admitWaiting();
+  }
+
+  /** Copies points into the fresh graph until `deadlineMs`; swaps it in once complete. */
+  #stepRebuild(deadlineMs: number): void {
+    const rebuild = this.#rebuild!;
+    let complete: boolean;
+    try {
+      complete = rebuild.step(deadlineMs);
+    } catch (error) {
+      if (!(error instanceof CapacityError)) throw error;
+      this.#abandonRebuild(); // no memory for a second graph: keep serving the old one
+      return;
+    }
+    if (!complete) return;
+    this.#graph = rebuild.fresh;
+    this.#rebuild = undefined;
+    this.#compactionCount += 1;
+  }
+
+  /** After a point left the graph: it leaves the rebuild too, and compaction may be due. */
+  #afterGraphDelete(id: PointId): void {
+    this.#rebuild?.fresh.delete(id);
+    this.#maybeCompact();
+  }
+
+  /** Starts a rebuild when the graph holds enough tombstones. */
+  #maybeCompact(): void {
+    if (this.#stopped || this.#rebuild !== undefined) return;
+    const dead = this.#graph.deletedCount;
+    if (dead < this.#compactRetryTombstones) return;
+    if (!needsCompaction(this.#graph, this.#compactTombstoneRatio)) return;
+    try {
+      this.#rebuild = new GraphRebuild(this.#kernel, this.#graph);
+    } catch (error) {
+      if (!(error instanceof CapacityError)) throw error;
+      this.#abandonRebuild();
+      return;
+    }
+    this.#schedule();
+  }
+
+  /** Drops a rebuild that ran out of memory; retries once tombstones have doubled. */
+  #abandonRebuild(): void {
+    this.#rebuild = undefined;
+    this.#compactRetryTombstones = 2 * Math.max(1, this.#graph.deletedCount);
   }
 
   /**
@@ -485,6 +602,12 @@ export class LiveIndex {
   #wakeDrainWaiters(): void {
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  #wakeSettleWaiters(): void {
+    const waiters = this.#settleWaiters;
+    this.#settleWaiters = [];
     for (const wake of waiters) wake();
   }
 }

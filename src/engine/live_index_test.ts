@@ -7,8 +7,8 @@ import { loadConfig } from "../config/mod.ts";
 import { createLogger } from "../obs/logger.ts";
 import { createEngine } from "./mod.ts";
 import {
-  ADMIT_WAIT_MS_MAX,
-  configureAdmission,
+  configureLiveIndexes,
+  DEFAULT_LIVE_INDEX_POLICY,
   LiveIndex,
   type LiveIndexOptions,
   TAIL_BYTES_MAX,
@@ -154,7 +154,11 @@ Deno.test("live index: sustained ingest keeps the tail's dead slots bounded", as
 });
 
 Deno.test("live index: the engine's admission policy sets the tail bound and the wait", async () => {
-  configureAdmission({ tailBytesMax: 3 * DIMENSION * 4, admitWaitMsMax: 1 });
+  configureLiveIndexes({
+    ...DEFAULT_LIVE_INDEX_POLICY,
+    tailBytesMax: 3 * DIMENSION * 4,
+    admitWaitMsMax: 1,
+  });
   try {
     const index = await liveIndex();
     try {
@@ -167,7 +171,7 @@ Deno.test("live index: the engine's admission policy sets the tail bound and the
       index.stop();
     }
   } finally {
-    configureAdmission({ tailBytesMax: TAIL_BYTES_MAX, admitWaitMsMax: ADMIT_WAIT_MS_MAX });
+    configureLiveIndexes(DEFAULT_LIVE_INDEX_POLICY);
   }
   const index = await liveIndex();
   assert.equal(index.tailPointsMax, TAIL_BYTES_MAX / (DIMENSION * 4));
@@ -188,7 +192,7 @@ Deno.test("engine: [index] tail_max_mib and admit_wait_ms set the admission poli
     index.stop();
   } finally {
     await engine.close();
-    configureAdmission({ tailBytesMax: TAIL_BYTES_MAX, admitWaitMsMax: ADMIT_WAIT_MS_MAX });
+    configureLiveIndexes(DEFAULT_LIVE_INDEX_POLICY);
     await Deno.remove(dataDir, { recursive: true });
   }
 });

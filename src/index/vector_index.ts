@@ -84,6 +84,8 @@ export class VectorIndex {
   readonly #slotIds: (PointId | undefined)[][] = [];
   /** id → segment · 2^32 + slot. */
   readonly #locations = new Map<PointId, number>();
+  /** One vector's room for {@linkcode copyPointFrom}. */
+  #copyScratch: Float32Array | undefined;
 
   /**
    * An empty index.
@@ -156,6 +158,24 @@ export class VectorIndex {
     validatePointId(id, "upsert");
     checkVector(vector, this.params.dimension, `Cannot upsert point ${formatPointId(id)}`);
     this.#insert(id, vector, false);
+  }
+
+  /**
+   * Copies a live point of another index with the same metric and dimension
+   * (a rebuild): its stored vector goes in bit for bit, with no second
+   * normalization, so a rebuilt index answers exactly like the source.
+   *
+   * @param source the index holding the point
+   * @param segment the point's segment in `source`
+   * @param slot its slot there (must be live)
+   * @throws CapacityError when no memory is left
+   */
+  copyPointFrom(source: VectorIndex, segment: number, slot: number): void {
+    const id = source.#slotIds[segment]?.[slot];
+    if (id === undefined) throw new RangeError(`Cannot copy slot ${segment}/${slot}: not live`);
+    const scratch = this.#copyScratch ??= new Float32Array(this.params.dimension);
+    source.#segments[segment]!.copyVector(slot, scratch, 0);
+    this.#insert(id, scratch, true);
   }
 
   #insert(id: PointId, vector: Float32Array, prepared: boolean): void {

@@ -100,6 +100,10 @@ export interface CollectionSample {
   readonly memoryBytes: number;
   /** Bytes of its WAL segments on disk. */
   readonly walSizeBytes: number;
+  /** Acknowledged points not yet in the graph (searched exactly meanwhile). */
+  readonly pendingIndexPoints: number;
+  /** Deleted or replaced points still in the graph until it is compacted. */
+  readonly graphTombstones: number;
 }
 
 /**
@@ -133,6 +137,8 @@ export interface Metrics {
   readonly collectionTier: Gauge<"collection" | "tier">;
   readonly tierTransitions: Counter<"from" | "to">;
   readonly collectionVectors: Gauge<"collection">;
+  readonly indexPendingPoints: Gauge<"collection">;
+  readonly indexTombstones: Gauge<"collection">;
   readonly memoryBytes: Gauge<"component">;
   readonly hotMemoryBudgetBytes: Gauge<string>;
   readonly diskFreeBytes: Gauge<string>;
@@ -290,6 +296,26 @@ function buildMetrics(options: { defaultMetrics?: boolean }): Metrics {
       collect() {
         this.reset();
         for (const c of collections()) this.set({ collection: c.name }, c.vectorCount);
+      },
+    }),
+    indexPendingPoints: new Gauge({
+      name: "akidb_index_pending_points",
+      help: "Acknowledged points per collection not yet linked into the graph (searched exactly).",
+      labelNames: ["collection"],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of collections()) this.set({ collection: c.name }, c.pendingIndexPoints);
+      },
+    }),
+    indexTombstones: new Gauge({
+      name: "akidb_index_tombstones",
+      help: "Deleted or replaced points per collection still in the graph until compaction.",
+      labelNames: ["collection"],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of collections()) this.set({ collection: c.name }, c.graphTombstones);
       },
     }),
     memoryBytes: new Gauge({
