@@ -1,31 +1,73 @@
 /**
  * CRC-32C (Castagnoli, reflected polynomial `0x82F63B78`), table-driven with
- * slicing-by-8: eight 256-entry tables let the inner loop consume 8 bytes per
- * step. This is the checksum of iSCSI, ext4 metadata, etcd and LevelDB.
+ * slicing-by-16: sixteen 256-entry tables let the inner loop consume 16 bytes
+ * per step, read as four aligned little-endian 32-bit words (one load each
+ * instead of four byte loads; about twice the speed of byte-wise slicing-by-8
+ * in V8). The few bytes before the first aligned word and after the last whole
+ * step go through the one-table loop. This is the checksum of iSCSI, ext4
+ * metadata, etcd and LevelDB.
  *
  * @module
  */
 
 /** The reflected Castagnoli polynomial. */
 const POLYNOMIAL = 0x82f63b78;
+/** Tables, and bytes consumed per step of the inner loop. */
+const SLICES = 16;
 
-/** Eight 256-entry tables, table `k` at offset `k * 256`. */
-const TABLES: Uint32Array = buildTables();
+/**
+ * Sixteen 256-entry tables, table `k` at offset `k * 256`. Signed, so that lookups stay small
+ * integers in V8 (an unsigned table above 2^31 would box its values); the final `>>> 0` fixes
+ * the sign.
+ */
+const TABLES: Int32Array = buildTables();
 
-function buildTables(): Uint32Array {
-  const tables = new Uint32Array(8 * 256);
+/** Word loads read native byte order; the word path is used only where that is little-endian. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function buildTables(): Int32Array {
+  const tables = new Int32Array(SLICES * 256);
   for (let byte = 0; byte < 256; byte++) {
     let crc = byte;
     for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ POLYNOMIAL : crc >>> 1;
-    tables[byte] = crc >>> 0;
+    tables[byte] = crc;
   }
   for (let byte = 0; byte < 256; byte++) {
-    for (let slice = 1; slice < 8; slice++) {
+    for (let slice = 1; slice < SLICES; slice++) {
       const previous = tables[(slice - 1) * 256 + byte]!;
       tables[slice * 256 + byte] = (previous >>> 8) ^ tables[previous & 0xff]!;
     }
   }
   return tables;
+}
+
+/** One table step per byte of `bytes[start, end)`; returns the running (inverted) CRC. */
+function crcBytes(bytes: Uint8Array, crc: number, start: number, end: number): number {
+  const t = TABLES;
+  for (let index = start; index < end; index++) {
+    crc = (crc >>> 8) ^ t[(crc ^ bytes[index]!) & 0xff]!;
+  }
+  return crc;
+}
+
+/** Sixteen bytes per step over `words[0, count)`, `count` a multiple of 4. */
+function crcWords(words: Int32Array, crc: number, count: number): number {
+  const t = TABLES;
+  for (let index = 0; index < count; index += 4) {
+    const a = crc ^ words[index]!;
+    const b = words[index + 1]!;
+    const c = words[index + 2]!;
+    const d = words[index + 3]!;
+    crc = t[3840 + (a & 0xff)]! ^ t[3584 + ((a >>> 8) & 0xff)]! ^
+      t[3328 + ((a >>> 16) & 0xff)]! ^ t[3072 + (a >>> 24)]! ^
+      t[2816 + (b & 0xff)]! ^ t[2560 + ((b >>> 8) & 0xff)]! ^
+      t[2304 + ((b >>> 16) & 0xff)]! ^ t[2048 + (b >>> 24)]! ^
+      t[1792 + (c & 0xff)]! ^ t[1536 + ((c >>> 8) & 0xff)]! ^
+      t[1280 + ((c >>> 16) & 0xff)]! ^ t[1024 + (c >>> 24)]! ^
+      t[768 + (d & 0xff)]! ^ t[512 + ((d >>> 8) & 0xff)]! ^
+      t[256 + ((d >>> 16) & 0xff)]! ^ t[d >>> 24]!;
+  }
+  return crc;
 }
 
 /**
@@ -52,22 +94,16 @@ export function crc32c(
   start = 0,
   end: number = bytes.length,
 ): number {
-  const t = TABLES;
-  let crc = ~previous >>> 0;
+  let crc = ~previous;
   let index = start;
-  const wordsEnd = start + ((end - start) & ~7);
-  while (index < wordsEnd) {
-    const low = (crc ^ (bytes[index]! | (bytes[index + 1]! << 8) | (bytes[index + 2]! << 16) |
-      (bytes[index + 3]! << 24))) >>> 0;
-    crc = t[1792 + (low & 0xff)]! ^ t[1536 + ((low >>> 8) & 0xff)]! ^
-      t[1280 + ((low >>> 16) & 0xff)]! ^ t[1024 + (low >>> 24)]! ^
-      t[768 + bytes[index + 4]!]! ^ t[512 + bytes[index + 5]!]! ^
-      t[256 + bytes[index + 6]!]! ^ t[bytes[index + 7]!]!;
-    index += 8;
+  if (LITTLE_ENDIAN && end - start >= 2 * SLICES) {
+    const head = (4 - ((bytes.byteOffset + start) & 3)) & 3;
+    crc = crcBytes(bytes, crc, index, index + head);
+    index += head;
+    const wordCount = ((end - index) >>> 4) << 2;
+    const words = new Int32Array(bytes.buffer, bytes.byteOffset + index, wordCount);
+    crc = crcWords(words, crc, wordCount);
+    index += wordCount * 4;
   }
-  while (index < end) {
-    crc = (crc >>> 8) ^ t[(crc ^ bytes[index]!) & 0xff]!;
-    index += 1;
-  }
-  return ~crc >>> 0;
+  return ~crcBytes(bytes, crc, index, end) >>> 0;
 }

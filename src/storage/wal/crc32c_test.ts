@@ -27,7 +27,7 @@ Deno.test("crc32c matches the published test vectors", () => {
   strictEqual(crc32c(Uint8Array.from({ length: 32 }, (_, i) => 31 - i)), 0x113fdb5c);
 });
 
-Deno.test("crc32c slicing-by-8 agrees with the bitwise reference and composes", () => {
+Deno.test("crc32c agrees with the bitwise reference and composes", () => {
   const random = new SeededRandom(testSeed("crc32c random"));
   for (let round = 0; round < 200; round++) {
     const bytes = Uint8Array.from({ length: random.int(300) }, () => random.int(256));
@@ -36,5 +36,17 @@ Deno.test("crc32c slicing-by-8 agrees with the bitwise reference and composes", 
     const cut = random.int(bytes.length + 1);
     strictEqual(crc32c(bytes.subarray(cut), crc32c(bytes.subarray(0, cut))), expected);
     strictEqual(crc32c(bytes, crc32c(bytes, 0, 0, cut), cut), expected);
+  }
+});
+
+Deno.test("crc32c agrees with the bitwise reference at every alignment and length", () => {
+  const random = new SeededRandom(testSeed("crc32c alignment"));
+  const backing = Uint8Array.from({ length: 1200 }, () => random.int(256));
+  for (let shift = 0; shift < 8; shift++) {
+    for (const length of [0, 1, 3, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 100, 559, 1000]) {
+      const bytes = backing.subarray(shift, shift + length);
+      strictEqual(crc32c(bytes), crc32cBitwise(bytes), `shift ${shift}, length ${length}`);
+      strictEqual(crc32c(backing, 0, shift, shift + length), crc32cBitwise(bytes));
+    }
   }
 });
