@@ -206,6 +206,19 @@ Deno.test("decision table: every consistent combination of facts obeys the safet
   assertEquals(RECOVERY_TABLE.map((row) => row.row), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
 });
 
+Deno.test("decision table: the precomputed lookup agrees with first-match on all 256 combinations", () => {
+  const names = Object.keys(VALID) as (keyof FrameFacts)[];
+  for (let mask = 0; mask < 1 << names.length; mask++) {
+    const facts = Object.fromEntries(
+      names.map((name, bit) => [name, (mask >> bit & 1) === 1]),
+    ) as unknown as FrameFacts;
+    const firstMatch = RECOVERY_TABLE.find((row) =>
+      names.every((name) => row.when[name] === undefined || row.when[name] === facts[name])
+    );
+    assertEquals(decideRecovery(facts).row, firstMatch?.row, `facts mask ${mask}`);
+  }
+});
+
 Deno.test("segment rules: a gap between segments or a WAL starting after the snapshot -> refuse", async () => {
   await assertRejects(
     () =>
