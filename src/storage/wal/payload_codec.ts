@@ -201,16 +201,17 @@ export function encodePayload(entry: WalEntry): Uint8Array {
   return writer.result();
 }
 
+/** Longest text decoded by the ASCII loop; longer text goes to `TextDecoder` (faster there). */
+const ASCII_LOOP_BYTES_MAX = 32;
+
 /** A bounds-checked little-endian reader that throws `CorruptionError`. */
 class ByteReader {
-  readonly #view: DataView;
   offset = 0;
 
-  constructor(readonly bytes: Uint8Array, readonly what: string) {
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
+  constructor(readonly bytes: Uint8Array, readonly type: RecordType) {}
+
   fail(reason: string): never {
-    throw new CorruptionError(`Cannot decode ${this.what} payload: ${reason}`);
+    throw new CorruptionError(`Cannot decode ${recordTypeName(this.type)} payload: ${reason}`);
   }
   take(count: number): number {
     if (this.offset + count > this.bytes.length) {
@@ -223,30 +224,33 @@ class ByteReader {
     return at;
   }
   u8(): number {
-    return this.#view.getUint8(this.take(1));
+    return this.bytes[this.take(1)]!;
   }
   u16(): number {
-    return this.#view.getUint16(this.take(2), true);
+    const at = this.take(2);
+    return this.bytes[at]! | (this.bytes[at + 1]! << 8);
   }
   u32(): number {
-    return this.#view.getUint32(this.take(4), true);
+    return this.#u32At(this.take(4));
   }
   u64(): number {
     const at = this.take(8);
-    const high = this.#view.getUint32(at + 4, true);
+    const high = this.#u32At(at + 4);
     if (high >= 2 ** 21) this.fail(`u64 at offset ${at} exceeds the safe integer range`);
-    return this.#view.getUint32(at, true) + high * TWO_POW_32;
+    return this.#u32At(at) + high * TWO_POW_32;
   }
   text(count: number): string {
     const at = this.take(count);
+    if (count <= ASCII_LOOP_BYTES_MAX) {
+      const ascii = asciiText(this.bytes, at, at + count);
+      if (ascii !== undefined) return ascii;
+    }
     try {
       return decoder.decode(this.bytes.subarray(at, at + count));
     } catch (error) {
       throw new CorruptionError(
-        `Cannot decode ${this.what} payload: invalid UTF-8 at offset ${at}`,
-        {
-          cause: error,
-        },
+        `Cannot decode ${recordTypeName(this.type)} payload: invalid UTF-8 at offset ${at}`,
+        { cause: error },
       );
     }
   }
@@ -255,34 +259,103 @@ class ByteReader {
       this.fail(`${this.bytes.length - this.offset} trailing bytes`);
     }
   }
+  #u32At(at: number): number {
+    const bytes = this.bytes;
+    const signed = bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) |
+      (bytes[at + 3]! << 24);
+    return signed >>> 0;
+  }
 }
 
-function readId(reader: ByteReader, allowedFlags: number): { id: PointId; flags: number } {
-  const flags = reader.u8();
-  if ((flags & ~allowedFlags) !== 0) reader.fail(`unknown flags 0x${flags.toString(16)}`);
-  if (flags & FLAG_INTEGER_ID) return { id: reader.u64(), flags };
+/**
+ * Decode `bytes[start, end)` if every byte is ASCII (then it is valid UTF-8 and means the same
+ * characters); `undefined` otherwise, for `TextDecoder` to decode or reject. Short ids and
+ * metadata are the common case, and a `TextDecoder` call costs several times this loop there.
+ */
+function asciiText(bytes: Uint8Array, start: number, end: number): string | undefined {
+  let text = "";
+  for (let index = start; index < end; index++) {
+    const byte = bytes[index]!;
+    if (byte >= 0x80) return undefined;
+    text += String.fromCharCode(byte);
+  }
+  return text;
+}
+
+/** Bytes of each block decoded vectors are copied into. */
+const VECTOR_BLOCK_BYTES = 64 * 1024;
+/** A vector larger than this gets an `ArrayBuffer` of its own. */
+const SHARED_VECTOR_BYTES_MAX = VECTOR_BLOCK_BYTES / 8;
+
+/**
+ * Copies of decoded vectors, carved from shared blocks: an `ArrayBuffer` per vector (what
+ * `slice()` makes) costs a malloc and a backing-store registration each, more than all the
+ * rest of decoding a one-point record. A block stays alive while any vector in it does, so
+ * keeping one vector keeps at most {@link VECTOR_BLOCK_BYTES}.
+ */
+class VectorBlocks {
+  #block = new Uint8Array(0);
+  #usedBytes = 0;
+
+  /** A new vector holding a copy of `dimension` floats at `bytes[at]`. */
+  copy(bytes: Uint8Array, at: number, dimension: number): Float32Array {
+    const size = dimension * 4;
+    if (size > SHARED_VECTOR_BYTES_MAX) return new Float32Array(bytes.slice(at, at + size).buffer);
+    if (this.#usedBytes + size > this.#block.length) {
+      this.#block = new Uint8Array(VECTOR_BLOCK_BYTES);
+      this.#usedBytes = 0;
+    }
+    const offset = this.#usedBytes;
+    this.#block.set(bytes.subarray(at, at + size), offset);
+    this.#usedBytes += size;
+    return new Float32Array(this.#block.buffer, offset, dimension);
+  }
+}
+
+const vectorBlocks = new VectorBlocks();
+
+function readId(reader: ByteReader, flags: number): PointId {
+  if (flags & FLAG_INTEGER_ID) return reader.u64();
   const length = reader.u16();
   if (length < 1 || length > ID_BYTES_MAX) reader.fail(`id length ${length} is outside 1..256`);
-  return { id: reader.text(length), flags };
+  return reader.text(length);
 }
 
-function readUpsert(reader: ByteReader): WalEntry {
+function readFlags(reader: ByteReader, allowedFlags: number): number {
+  const flags = reader.u8();
+  if ((flags & ~allowedFlags) !== 0) reader.fail(`unknown flags 0x${flags.toString(16)}`);
+  return flags;
+}
+
+function readUpsert(reader: ByteReader): WalPoint[] {
   const count = reader.u32();
   const dimension = reader.u32();
   if (count === 0 || dimension === 0) reader.fail(`count ${count}, dimension ${dimension}`);
   const points: WalPoint[] = [];
   for (let index = 0; index < count; index++) {
-    const { id, flags } = readId(reader, FLAG_INTEGER_ID | FLAG_METADATA);
+    const flags = readFlags(reader, FLAG_INTEGER_ID | FLAG_METADATA);
+    const id = readId(reader, flags);
     const metadata = flags & FLAG_METADATA ? reader.text(reader.u32()) : undefined;
-    const at = reader.take(dimension * 4);
-    const vector = new Float32Array(reader.bytes.slice(at, at + dimension * 4).buffer);
+    const vector = vectorBlocks.copy(reader.bytes, reader.take(dimension * 4), dimension);
     points.push(metadata === undefined ? { id, vector } : { id, vector, metadata });
   }
-  return { type: RecordType.Upsert, points };
+  return points;
+}
+
+function readDelete(reader: ByteReader): PointId[] {
+  const count = reader.u32();
+  if (count === 0) reader.fail("no id");
+  const ids: PointId[] = [];
+  for (let index = 0; index < count; index++) {
+    ids.push(readId(reader, readFlags(reader, FLAG_INTEGER_ID)));
+  }
+  return ids;
 }
 
 /**
- * Decode a payload written by {@link encodePayload}.
+ * Decode a payload written by {@link encodePayload}. Decoded vectors are copies (never views of
+ * `payload`), but several may share one `ArrayBuffer`: read them through their own view, never
+ * transfer or detach their buffer.
  *
  * @param type The record's type.
  * @param payload The payload bytes.
@@ -290,20 +363,15 @@ function readUpsert(reader: ByteReader): WalEntry {
  * @throws {CorruptionError} When the bytes do not follow the layout.
  */
 export function decodePayload(type: RecordType, payload: Uint8Array): WalEntry {
-  const reader = new ByteReader(payload, recordTypeName(type));
+  const reader = new ByteReader(payload, type);
   let entry: WalEntry;
   switch (type) {
     case RecordType.Upsert:
-      entry = readUpsert(reader);
+      entry = { type, points: readUpsert(reader) };
       break;
-    case RecordType.Delete: {
-      const count = reader.u32();
-      if (count === 0) reader.fail("no id");
-      const ids: PointId[] = [];
-      for (let index = 0; index < count; index++) ids.push(readId(reader, FLAG_INTEGER_ID).id);
-      entry = { type, ids };
+    case RecordType.Delete:
+      entry = { type, ids: readDelete(reader) };
       break;
-    }
     case RecordType.Checkpoint:
       entry = { type, snapshotLsn: reader.u64() };
       break;

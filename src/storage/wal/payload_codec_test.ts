@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { CorruptionError } from "../../errors.ts";
 import { SeededRandom } from "../memory_file_io.ts";
 import { decodePayload, encodePayload, type WalEntry, type WalPoint } from "./payload_codec.ts";
@@ -89,4 +90,41 @@ Deno.test("payload codec: decoding rejects malformed bytes with CorruptionError"
   unsafe[7] = 0xff;
   assertThrows(() => decodePayload(RecordType.Checkpoint, unsafe), CorruptionError, "safe integer");
   assertThrows(() => decodePayload(99 as RecordType, good), CorruptionError, "unknown record type");
+});
+
+Deno.test("payload codec: decoded vectors are independent copies, small and large", () => {
+  for (const dimension of [3, 128, 2048, 2049, 4096]) {
+    const points: WalPoint[] = Array.from({ length: 40 }, (_, index) => ({
+      id: index,
+      vector: Float32Array.from({ length: dimension }, (_, j) => index * 10_000 + j),
+    }));
+    const payload = encodePayload({ type: RecordType.Upsert, points });
+    const first = decodePayload(RecordType.Upsert, payload);
+    const second = decodePayload(RecordType.Upsert, payload);
+    payload.fill(0);
+    assert.ok(first.type === RecordType.Upsert && second.type === RecordType.Upsert);
+    for (const decoded of [...first.points, ...second.points]) decoded.vector.fill(-1, 0, 1);
+    for (const [index, decoded] of first.points.entries()) {
+      assert.equal(decoded.vector.length, dimension);
+      assert.deepEqual([...decoded.vector.subarray(1)], [...points[index]!.vector.subarray(1)]);
+    }
+  }
+});
+
+Deno.test("payload codec: short and long text, ASCII or not, decode or fail as UTF-8 says", () => {
+  for (const text of ["{}", "x".repeat(32), "x".repeat(33), '{"k":"ü"}', "ü".repeat(40)]) {
+    const entry: WalEntry = {
+      type: RecordType.Upsert,
+      points: [{ id: text, vector: new Float32Array([1]), metadata: text }],
+    };
+    assert.deepEqual(roundTrip(entry), entry);
+  }
+  for (const length of [3, 40]) {
+    const payload = encodePayload({ type: RecordType.Delete, ids: ["a".repeat(length)] });
+    payload[payload.length - 1] = 0x80; // a lone continuation byte
+    assert.throws(() => decodePayload(RecordType.Delete, payload), {
+      name: "CorruptionError",
+      message: /invalid UTF-8/,
+    });
+  }
 });
