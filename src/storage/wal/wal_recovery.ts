@@ -114,22 +114,23 @@ function refuse(path: string, offset: number, expectedLsn: number, row: Recovery
   );
 }
 
-async function deliver(
+/** Decode a kept frame into the record handed to `onRecord`. */
+function decodeRecord(
   frame: { lsn: number; type: number; payload: Uint8Array },
-  onRecord: RecordHandler,
-  where: string,
-): Promise<void> {
+  path: string,
+  offset: number,
+): WalRecord {
   let entry: WalEntry;
   try {
     entry = decodePayload(frame.type, frame.payload);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new CorruptionError(`Cannot replay ${where} (LSN ${frame.lsn}): ${reason}`, {
-      cause: error,
-    });
+    throw new CorruptionError(
+      `Cannot replay WAL segment "${path}" at offset ${offset} (LSN ${frame.lsn}): ${reason}`,
+      { cause: error },
+    );
   }
-  const result = onRecord({ ...entry, lsn: frame.lsn });
-  if (result instanceof Promise) await result;
+  return { ...entry, lsn: frame.lsn };
 }
 
 async function cutTail(io: FileIO, path: string, offset: number): Promise<void> {
@@ -142,19 +143,30 @@ async function cutTail(io: FileIO, path: string, offset: number): Promise<void> 
   }
 }
 
-/** Scan one segment; returns its size in bytes after any repair. */
+/** Read a segment's bytes: all of it, or at most `lastSegmentBytesMax` of the last one. */
+async function readSegment(
+  io: FileIO,
+  segment: SegmentInfo,
+  isLast: boolean,
+  options: ScanOptions,
+): Promise<Uint8Array> {
+  const whole = await io.readFile(segment.path);
+  return isLast && options.lastSegmentBytesMax !== undefined
+    ? whole.subarray(0, Math.min(whole.length, options.lastSegmentBytesMax))
+    : whole;
+}
+
+/** Scan one segment's bytes; returns its size in bytes after any repair. */
 async function scanSegment(
   io: FileIO,
   segment: SegmentInfo,
+  bytes: Uint8Array,
   isLast: boolean,
   state: ScanState,
   options: ScanOptions,
 ): Promise<number> {
-  const whole = await io.readFile(segment.path);
-  const bytes = isLast && options.lastSegmentBytesMax !== undefined
-    ? whole.subarray(0, Math.min(whole.length, options.lastSegmentBytesMax))
-    : whole;
   const afterLsn = options.afterLsn ?? Number.POSITIVE_INFINITY;
+  const onRecord = options.onRecord;
   let offset = 0;
   // Bound: every kept frame advances by at least one header.
   for (let step = 0; step <= bytes.length / RECORD_HEADER_BYTES; step++) {
@@ -177,8 +189,11 @@ async function scanSegment(
       return offset;
     }
     if (frame.kind !== "ok") throw new Error("Cannot keep a WAL frame whose checksum failed");
-    if (frame.lsn > afterLsn && options.onRecord !== undefined) {
-      await deliver(frame, options.onRecord, `WAL segment "${segment.path}" at offset ${offset}`);
+    if (frame.lsn > afterLsn && onRecord !== undefined) {
+      // Await only a handler that returns a promise: a microtask per record costs as much as
+      // decoding it.
+      const paced = onRecord(decodeRecord(frame, segment.path, offset));
+      if (paced instanceof Promise) await paced;
       state.replayedCount += 1;
     }
     state.expectedLsn += 1;
@@ -211,15 +226,23 @@ export async function scanSegments(
   }
   const state: ScanState = { expectedLsn: first.firstLsn, replayedCount: 0, truncated: undefined };
   const segmentSizesBytes: number[] = [];
+  // The next segment is read while this one is scanned (the read runs off the JS thread), so at
+  // most two segments are in memory. A read that fails is reported when its turn comes.
+  let reading = readSegment(io, first, segments.length === 1, options);
   for (const [index, segment] of segments.entries()) {
     if (segment.firstLsn !== state.expectedLsn) {
       throw new CorruptionError(
         `Cannot recover WAL segment "${segment.path}" at offset 0: it starts at LSN ${segment.firstLsn}, expected ${state.expectedLsn}`,
       );
     }
-    segmentSizesBytes.push(
-      await scanSegment(io, segment, index === segments.length - 1, state, options),
-    );
+    const bytes = await reading;
+    const next = segments[index + 1];
+    if (next !== undefined) {
+      reading = readSegment(io, next, index + 2 === segments.length, options);
+      reading.catch(() => {});
+    }
+    const isLast = next === undefined;
+    segmentSizesBytes.push(await scanSegment(io, segment, bytes, isLast, state, options));
   }
   return {
     nextLsn: state.expectedLsn,
