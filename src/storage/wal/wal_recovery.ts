@@ -226,22 +226,14 @@ export async function scanSegments(
   }
   const state: ScanState = { expectedLsn: first.firstLsn, replayedCount: 0, truncated: undefined };
   const segmentSizesBytes: number[] = [];
-  // The next segment is read while this one is scanned (the read runs off the JS thread), so at
-  // most two segments are in memory. A read that fails is reported when its turn comes.
-  let reading = readSegment(io, first, segments.length === 1, options);
   for (const [index, segment] of segments.entries()) {
     if (segment.firstLsn !== state.expectedLsn) {
       throw new CorruptionError(
         `Cannot recover WAL segment "${segment.path}" at offset 0: it starts at LSN ${segment.firstLsn}, expected ${state.expectedLsn}`,
       );
     }
-    const bytes = await reading;
-    const next = segments[index + 1];
-    if (next !== undefined) {
-      reading = readSegment(io, next, index + 2 === segments.length, options);
-      reading.catch(() => {});
-    }
-    const isLast = next === undefined;
+    const isLast = index === segments.length - 1;
+    const bytes = await readSegment(io, segment, isLast, options);
     segmentSizesBytes.push(await scanSegment(io, segment, bytes, isLast, state, options));
   }
   return {
