@@ -50,10 +50,11 @@ function crcBytes(bytes: Uint8Array, crc: number, start: number, end: number): n
   return crc;
 }
 
-/** Sixteen bytes per step over `words[0, count)`, `count` a multiple of 4. */
-function crcWords(words: Int32Array, crc: number, count: number): number {
+/** Sixteen bytes per step over `words[first, first + count)`, `count` a multiple of 4. */
+function crcWords(words: Int32Array, crc: number, first: number, count: number): number {
   const t = TABLES;
-  for (let index = 0; index < count; index += 4) {
+  const end = first + count;
+  for (let index = first; index < end; index += 4) {
     const a = crc ^ words[index]!;
     const b = words[index + 1]!;
     const c = words[index + 2]!;
@@ -68,6 +69,25 @@ function crcWords(words: Int32Array, crc: number, count: number): number {
       t[256 + ((d >>> 16) & 0xff)]! ^ t[d >>> 24]!;
   }
   return crc;
+}
+
+/** The buffer {@link cachedWords} views. */
+let cachedBuffer: ArrayBufferLike | undefined;
+/** All whole words of {@link cachedBuffer}: recovery checks many records of one segment buffer. */
+let cachedWords: Int32Array<ArrayBufferLike> = new Int32Array(0);
+
+/**
+ * A word view of `buffer` covering words `[first, first + count)`, word `k` at byte `4 k`. The
+ * view of the last fixed-size buffer is kept; any other range gets a view of its own, which
+ * throws if it is out of the buffer.
+ */
+function wordsOf(buffer: ArrayBufferLike, first: number, count: number): Int32Array {
+  if (buffer !== cachedBuffer && !(buffer instanceof ArrayBuffer && buffer.resizable)) {
+    cachedBuffer = buffer;
+    cachedWords = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
+  }
+  if (buffer === cachedBuffer && first + count <= cachedWords.length) return cachedWords;
+  return new Int32Array(buffer, first * 4, count);
 }
 
 /**
@@ -101,8 +121,9 @@ export function crc32c(
     crc = crcBytes(bytes, crc, index, index + head);
     index += head;
     const wordCount = ((end - index) >>> 4) << 2;
-    const words = new Int32Array(bytes.buffer, bytes.byteOffset + index, wordCount);
-    crc = crcWords(words, crc, wordCount);
+    const first = (bytes.byteOffset + index) >>> 2;
+    const words = wordsOf(bytes.buffer, first, wordCount);
+    crc = crcWords(words, crc, words === cachedWords ? first : 0, wordCount);
     index += wordCount * 4;
   }
   return ~crcBytes(bytes, crc, index, end) >>> 0;

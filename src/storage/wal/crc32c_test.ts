@@ -50,3 +50,25 @@ Deno.test("crc32c agrees with the bitwise reference at every alignment and lengt
     }
   }
 });
+
+Deno.test("crc32c agrees with the reference on resizable, shared and alternating buffers", () => {
+  const random = new SeededRandom(testSeed("crc32c buffers"));
+  const content = Uint8Array.from({ length: 700 }, () => random.int(256));
+  const resizable = new ArrayBuffer(700, { maxByteLength: 1400 });
+  const shared = new SharedArrayBuffer(703);
+  const plain = new Uint8Array(701);
+  for (const buffer of [new Uint8Array(resizable), new Uint8Array(shared), plain]) {
+    buffer.set(content);
+  }
+  const views = [new Uint8Array(resizable), new Uint8Array(shared, 3, 700), plain.subarray(1)];
+  for (let round = 0; round < 50; round++) {
+    const view = views[random.int(views.length)]!;
+    const start = random.int(300);
+    const end = start + random.int(400);
+    strictEqual(crc32c(view, 0, start, end), crc32cBitwise(view.subarray(start, end)));
+    view[random.int(700)] = random.int(256); // the checksum follows the current content
+  }
+  resizable.resize(100);
+  const shrunk = new Uint8Array(resizable);
+  strictEqual(crc32c(shrunk), crc32cBitwise(shrunk));
+});
