@@ -24,7 +24,10 @@ export type PointId = string | number;
 export interface WalPoint {
   /** The point's id. */
   readonly id: PointId;
-  /** The vector; all points of one record share its length. */
+  /**
+   * The vector; all points of one record share its length. A decoded vector is a copy, but may
+   * share its `ArrayBuffer` with other decoded vectors: never transfer or detach that buffer.
+   */
   readonly vector: Float32Array;
   /** Optional metadata as JSON text (the WAL stores it verbatim). */
   readonly metadata?: string;
