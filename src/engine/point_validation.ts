@@ -54,30 +54,60 @@ export function prepareBatch(
   metric: Metric,
 ): PreparedPoint[] {
   if (points.length === 0) throw new RangeError("Cannot upsert: the batch holds no points");
-  const byId = new Map<PointId, PreparedPoint>();
+  const byId = new Map<PointId, { point: PointInput; metadataJson: string | undefined }>();
   for (const point of points) {
-    const prepared = preparePoint(point, dimension, metric);
-    byId.delete(prepared.id);
-    byId.set(prepared.id, prepared);
+    checkPoint(point, dimension, metric);
+    const metadataJson = serializeMetadata(point.metadata, point.id);
+    byId.delete(point.id);
+    byId.set(point.id, { point, metadataJson });
   }
-  return [...byId.values()];
+  // Private copies (the caller may reuse its arrays while the write waits for the WAL), all in
+  // one buffer: one allocation instead of one per point.
+  const vectors = new Float32Array(byId.size * dimension);
+  const prepared: PreparedPoint[] = [];
+  for (const { point, metadataJson } of byId.values()) {
+    const offset = prepared.length * dimension;
+    vectors.set(point.vector, offset);
+    prepared.push({
+      id: point.id,
+      vector: vectors.subarray(offset, offset + dimension),
+      metadataJson,
+      metadata: metadataJson === undefined ? undefined : JSON.parse(metadataJson),
+    });
+  }
+  return prepared;
 }
 
-function preparePoint(point: PointInput, dimension: number, metric: Metric): PreparedPoint {
+function subjectOf(id: PointId): string {
+  return `Cannot upsert point ${formatPointId(id)}`;
+}
+
+/** Checks a point's shape, id and vector (metadata is checked when it is serialized). */
+function checkPoint(
+  point: PointInput,
+  dimension: number,
+  metric: Metric,
+): asserts point is PointInput & { vector: Float32Array } {
   if (typeof point !== "object" || point === null) {
     throw new TypeError("Cannot upsert point: expected an object with id and vector");
   }
   const id = validatePointId(point.id, "upsert");
-  const subject = `Cannot upsert point ${formatPointId(id)}`;
-  checkVector(point.vector, dimension, metric, subject);
-  const metadataJson = serializeMetadata(point.metadata, subject);
-  return {
-    id,
-    // A private copy: the caller may reuse its array while the write waits for the WAL.
-    vector: new Float32Array(point.vector),
-    metadataJson,
-    metadata: metadataJson === undefined ? undefined : JSON.parse(metadataJson),
-  };
+  const vector: unknown = point.vector;
+  if (vector instanceof Float32Array && vector.length === dimension && isUsable(vector, metric)) {
+    return; // the common case, without building a message
+  }
+  checkVector(vector, dimension, metric, subjectOf(id));
+}
+
+/** Whether every value is finite (and, under cosine, the norm is not zero). */
+function isUsable(vector: Float32Array, metric: Metric): boolean {
+  let normSquared = 0;
+  for (let i = 0; i < vector.length; i++) {
+    const value = vector[i]!;
+    if (value - value !== 0) return false; // NaN or ±Infinity
+    normSquared += value * value;
+  }
+  return metric !== "cosine" || normSquared >= COSINE_NORM_SQUARED_MIN;
 }
 
 /**
@@ -116,7 +146,7 @@ export function checkVector(
   }
 }
 
-function serializeMetadata(metadata: unknown, subject: string): string | undefined {
+function serializeMetadata(metadata: unknown, id: PointId): string | undefined {
   if (metadata === undefined) return undefined;
   if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) {
     const kind = metadata === null
@@ -124,18 +154,20 @@ function serializeMetadata(metadata: unknown, subject: string): string | undefin
       : Array.isArray(metadata)
       ? "an array"
       : typeof metadata;
-    throw new TypeError(`${subject}: metadata is ${kind}, expected a JSON object`);
+    throw new TypeError(`${subjectOf(id)}: metadata is ${kind}, expected a JSON object`);
   }
   let json: string;
   try {
     json = JSON.stringify(metadata);
   } catch (error) {
-    throw new TypeError(`${subject}: metadata is not serializable as JSON`, { cause: error });
+    throw new TypeError(`${subjectOf(id)}: metadata is not serializable as JSON`, { cause: error });
   }
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: only long texts need counting.
+  if (json.length * 3 <= LIMITS.metadataBytesMax) return json;
   const bytes = encoder.encode(json).byteLength;
   if (bytes > LIMITS.metadataBytesMax) {
     throw new RangeError(
-      `${subject}: metadata is ${bytes} bytes serialized, expected at most ${LIMITS.metadataBytesMax}`,
+      `${subjectOf(id)}: metadata is ${bytes} bytes serialized, expected at most ${LIMITS.metadataBytesMax}`,
     );
   }
   return json;
