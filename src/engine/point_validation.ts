@@ -167,7 +167,9 @@ function serializeMetadata(metadata: unknown, id: PointId): string | undefined {
   const bytes = encoder.encode(json).byteLength;
   if (bytes > LIMITS.metadataBytesMax) {
     throw new RangeError(
-      `${subjectOf(id)}: metadata is ${bytes} bytes serialized, expected at most ${LIMITS.metadataBytesMax}`,
+      `${
+        subjectOf(id)
+      }: metadata is ${bytes} bytes serialized, expected at most ${LIMITS.metadataBytesMax}`,
     );
   }
   return json;
