@@ -91,6 +91,7 @@ async function sweepEf(
   efs: number[],
 ) {
   const sweep: { ef: number; recall_at_10: number }[] = [];
+  let chosen: { ef: number; recall_at_10: number } | undefined;
   for (const ef of efs) {
     const results: number[][] = new Array(dataset.queryCount);
     let next = 0;
@@ -103,10 +104,13 @@ async function sweepEf(
     const recall = meanRecallAt(K, results, dataset);
     console.log(`  ef ${ef}: recall@10 ${recall.toFixed(4)} over HTTP`);
     sweep.push({ ef, recall_at_10: round3(recall) });
-    if (recall >= RECALL_TARGET) break;
+    // Compared unrounded: 0.9496 is below the target even though it prints as 0.950.
+    if (recall >= RECALL_TARGET) {
+      chosen = sweep.at(-1);
+      break;
+    }
   }
-  const chosen = sweep.find((s) => s.recall_at_10 >= RECALL_TARGET) ?? sweep[sweep.length - 1]!;
-  return { sweep, chosen };
+  return { sweep, chosen: chosen ?? sweep.at(-1)! };
 }
 
 /** Builds the same index in this process and measures single-thread QPS at `ef`. */
