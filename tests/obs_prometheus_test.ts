@@ -50,6 +50,22 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "obs: promtool test rules passes deploy/prometheus/alerts_test.yaml",
+  ignore: !havePromtool,
+  async fn() {
+    const output = await new Deno.Command(PROMTOOL, {
+      args: ["test", "rules", RULES.replace(/alerts\.yaml$/, "alerts_test.yaml")],
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(30_000),
+    }).output();
+    const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 0, text);
+    assert.match(text, /SUCCESS/);
+  },
+});
+
 /** A PromQL expression and where it comes from. */
 interface Expression {
   readonly source: string;
