@@ -54,8 +54,8 @@ class CrashingIO implements FileIO {
       close: () => (tick(), handle.close()),
     };
   }
-  readFile(path: string) {
-    return this.#inner.readFile(path);
+  readFile(path: string, into?: Uint8Array) {
+    return this.#inner.readFile(path, into);
   }
   remove(path: string) {
     this.#tick();

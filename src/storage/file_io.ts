@@ -84,10 +84,13 @@ export interface FileIO {
    * Read a whole regular file.
    *
    * @param path The file's path.
+   * @param into A buffer to read into when it is large enough (a scan over many files reuses one
+   *   and skips the page faults of a fresh buffer per file); the result is then a view of it, and
+   *   earlier views of it are overwritten.
    * @returns Its current content, including un-synced writes.
    * @throws {NotFoundError} When the file does not exist.
    */
-  readFile(path: string): Promise<Uint8Array>;
+  readFile(path: string, into?: Uint8Array): Promise<Uint8Array>;
   /**
    * Remove a regular file or an empty directory; durable after {@link syncDir} of its parent.
    *

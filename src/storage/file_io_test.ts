@@ -53,6 +53,27 @@ for (const [name, setUp] of Object.entries(implementations)) {
     }
   });
 
+  Deno.test(`${name} FileIO: readFile into a caller's buffer when it is large enough`, async () => {
+    const { io, root, dispose } = await setUp();
+    try {
+      const path = joinPath(root, "r.bin");
+      const file = await io.open(path, { mode: "createNew" });
+      await file.write(bytes(1, 2, 3));
+      await file.close();
+      const reused = new Uint8Array(16).fill(0xee);
+      const read = await io.readFile(path, reused);
+      assertEquals(read, bytes(1, 2, 3));
+      assertEquals(read.buffer === reused.buffer, true);
+      const small = new Uint8Array(2);
+      const fresh = await io.readFile(path, small);
+      assertEquals(fresh, bytes(1, 2, 3));
+      assertEquals(fresh.buffer === small.buffer, false);
+      assertEquals(small, bytes(0, 0));
+    } finally {
+      await dispose();
+    }
+  });
+
   Deno.test(`${name} FileIO: directories, rename, remove, stat, syncDir`, async () => {
     const { io, root, dispose } = await setUp();
     try {

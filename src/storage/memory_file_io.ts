@@ -289,12 +289,16 @@ export class MemoryFileIO implements FileIO {
     return Promise.resolve(this.#handle(path, node));
   }
 
-  readFile(path: string): Promise<Uint8Array> {
+  readFile(path: string, into?: Uint8Array): Promise<Uint8Array> {
     const node = this.#lookup(path, `read "${path}"`);
     if (node.kind !== "file") {
       return Promise.reject(new NotFoundError(`Cannot read "${path}": it is a directory`));
     }
-    return Promise.resolve(node.data.slice(0, node.size));
+    if (into === undefined || into.length < node.size) {
+      return Promise.resolve(node.data.slice(0, node.size));
+    }
+    into.set(node.data.subarray(0, node.size));
+    return Promise.resolve(into.subarray(0, node.size));
   }
 
   remove(path: string): Promise<void> {

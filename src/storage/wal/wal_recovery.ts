@@ -66,6 +66,12 @@ interface ScanState {
   expectedLsn: number;
   replayedCount: number;
   truncated: TruncatedTail | undefined;
+  /**
+   * The buffer segments are read into, reused from one to the next: a fresh 64 MiB buffer per
+   * segment cost more in page faults than reading it (1M records: ≈ 0.4–0.5 s against 0.13–0.18 s).
+   * Nothing keeps views of a segment's bytes past its scan: decoded records are copies.
+   */
+  buffer: Uint8Array | undefined;
 }
 
 /**
@@ -149,8 +155,10 @@ async function readSegment(
   segment: SegmentInfo,
   isLast: boolean,
   options: ScanOptions,
+  state: ScanState,
 ): Promise<Uint8Array> {
-  const whole = await io.readFile(segment.path);
+  const whole = await io.readFile(segment.path, state.buffer);
+  if (whole.buffer !== state.buffer?.buffer) state.buffer = new Uint8Array(whole.buffer);
   return isLast && options.lastSegmentBytesMax !== undefined
     ? whole.subarray(0, Math.min(whole.length, options.lastSegmentBytesMax))
     : whole;
@@ -224,7 +232,12 @@ export async function scanSegments(
       `Cannot replay WAL after LSN ${options.afterLsn}: its oldest segment "${first.path}" starts at LSN ${first.firstLsn}`,
     );
   }
-  const state: ScanState = { expectedLsn: first.firstLsn, replayedCount: 0, truncated: undefined };
+  const state: ScanState = {
+    expectedLsn: first.firstLsn,
+    replayedCount: 0,
+    truncated: undefined,
+    buffer: undefined,
+  };
   const segmentSizesBytes: number[] = [];
   for (const [index, segment] of segments.entries()) {
     if (segment.firstLsn !== state.expectedLsn) {
@@ -233,7 +246,7 @@ export async function scanSegments(
       );
     }
     const isLast = index === segments.length - 1;
-    const bytes = await readSegment(io, segment, isLast, options);
+    const bytes = await readSegment(io, segment, isLast, options, state);
     segmentSizesBytes.push(await scanSegment(io, segment, bytes, isLast, state, options));
   }
   return {

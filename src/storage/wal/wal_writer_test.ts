@@ -120,7 +120,7 @@ function gatedSync(inner: FileIO): { io: FileIO; open(): void } {
   });
   const io: FileIO = {
     open: async (path, options) => wrap(await inner.open(path, options)),
-    readFile: (path) => inner.readFile(path),
+    readFile: (path, into) => inner.readFile(path, into),
     remove: (path) => inner.remove(path),
     rename: (from, to) => inner.rename(from, to),
     readDir: (path) => inner.readDir(path),
