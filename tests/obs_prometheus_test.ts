@@ -13,6 +13,7 @@ import { freePort, type ServerProcess, startServer } from "./support/server_proc
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const RULES = `${ROOT}deploy/prometheus/alerts.yaml`;
+const RULE_TESTS = `${ROOT}deploy/prometheus/alerts_test.yaml`;
 const DASHBOARDS = `${ROOT}deploy/grafana/dashboards`;
 const PROMTOOL = "/usr/bin/promtool";
 const PROMETHEUS = "/usr/bin/prometheus";
@@ -34,19 +35,24 @@ if (!havePromtool || !havePrometheus) {
   );
 }
 
+/** Runs promtool; asserts it exits 0 and returns its output. */
+async function promtool(...args: string[]): Promise<string> {
+  const output = await new Deno.Command(PROMTOOL, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+  assert.equal(output.code, 0, text);
+  return text;
+}
+
 Deno.test({
   name: "obs: promtool check rules accepts deploy/prometheus/alerts.yaml",
   ignore: !havePromtool,
   async fn() {
-    const output = await new Deno.Command(PROMTOOL, {
-      args: ["check", "rules", RULES],
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(30_000),
-    }).output();
-    const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
-    assert.equal(output.code, 0, text);
-    assert.match(text, /SUCCESS: \d+ rules found/);
+    assert.match(await promtool("check", "rules", RULES), /SUCCESS: \d+ rules found/);
   },
 });
 
@@ -54,15 +60,7 @@ Deno.test({
   name: "obs: promtool test rules passes deploy/prometheus/alerts_test.yaml",
   ignore: !havePromtool,
   async fn() {
-    const output = await new Deno.Command(PROMTOOL, {
-      args: ["test", "rules", RULES.replace(/alerts\.yaml$/, "alerts_test.yaml")],
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(30_000),
-    }).output();
-    const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
-    assert.equal(output.code, 0, text);
-    assert.match(text, /SUCCESS/);
+    assert.match(await promtool("test", "rules", RULE_TESTS), /SUCCESS/);
   },
 });
 

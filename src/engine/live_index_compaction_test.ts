@@ -158,17 +158,26 @@ Deno.test("engine: [index] compact_tombstone_ratio sets when graphs are compacte
   }
 });
 
+/**
+ * An engine over `dataDir` with a cosine collection "c", and a writer of random vectors that
+ * remembers each id's latest one.
+ */
+async function cosineCollection(dataDir: string, seedName: string) {
+  const random = seededRandom(testSeed(seedName));
+  const engine = await openEngine(dataDir);
+  await engine.createCollection({ name: "c", dimension: DIMENSION, metric: "cosine" });
+  const latest = new Map<number, Float32Array>();
+  const write = async (ids: number[]) => {
+    const points = ids.map((id) => ({ id, vector: randomVector(random, DIMENSION) }));
+    for (const point of points) latest.set(point.id, point.vector);
+    await engine.upsert("c", points);
+  };
+  return { engine, latest, write };
+}
+
 Deno.test("engine: replaced points are compacted away; a snapshot and a restart keep every point", async () => {
-  const random = seededRandom(testSeed("engine compaction"));
   await withDataDir(async (dataDir) => {
-    const engine = await openEngine(dataDir);
-    await engine.createCollection({ name: "c", dimension: DIMENSION, metric: "cosine" });
-    const latest = new Map<number, Float32Array>();
-    const write = async (ids: number[]) => {
-      const points = ids.map((id) => ({ id, vector: randomVector(random, DIMENSION) }));
-      for (const point of points) latest.set(point.id, point.vector);
-      await engine.upsert("c", points);
-    };
+    const { engine, latest, write } = await cosineCollection(dataDir, "engine compaction");
     const count = 2 * COMPACT_TOMBSTONES_MIN;
     await write(Array.from({ length: count }, (_, i) => i));
     const collection = engine.collection("c");
@@ -179,13 +188,10 @@ Deno.test("engine: replaced points are compacted away; a snapshot and a restart 
     assert.equal(engine.getCollection("c").vectorCount, count);
     await engine.createSnapshot!("c");
     await write([1, 3]); // after the snapshot: replayed from the WAL
-    const check = async (label: string) => {
-      for (const [id, vector] of latest) {
-        const [hit] = await engine.search("c", { vector, k: 1, efSearch: 256 });
-        assert.equal(hit?.id, id, `${label}: point ${id} is its own nearest neighbour`);
-      }
-    };
-    await check("before restart");
+    for (const [id, vector] of latest) {
+      const [hit] = await engine.search("c", { vector, k: 1, efSearch: 256 });
+      assert.equal(hit?.id, id, `point ${id} is its own nearest neighbour`);
+    }
     await engine.close();
     const reopened = await openEngine(dataDir);
     try {
@@ -199,16 +205,8 @@ Deno.test("engine: replaced points are compacted away; a snapshot and a restart 
 });
 
 Deno.test("engine: closing while graph building and a compaction run loses nothing", async () => {
-  const random = seededRandom(testSeed("engine compaction close"));
   await withDataDir(async (dataDir) => {
-    const engine = await openEngine(dataDir);
-    await engine.createCollection({ name: "c", dimension: DIMENSION, metric: "cosine" });
-    const latest = new Map<number, Float32Array>();
-    const write = async (ids: number[]) => {
-      const points = ids.map((id) => ({ id, vector: randomVector(random, DIMENSION) }));
-      for (const point of points) latest.set(point.id, point.vector);
-      await engine.upsert("c", points);
-    };
+    const { engine, latest, write } = await cosineCollection(dataDir, "engine compaction close");
     const count = 2 * COMPACT_TOMBSTONES_MIN;
     await write(Array.from({ length: count }, (_, i) => i));
     await engine.collection("c").drainIndex();
