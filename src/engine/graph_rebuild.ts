@@ -26,13 +26,13 @@ export const COMPACT_TOMBSTONES_MIN = 1000;
  * Whether a graph should be compacted: at least {@linkcode COMPACT_TOMBSTONES_MIN}
  * tombstones, and at least `ratio` of its slots.
  *
- * @param graph the graph
- * @param ratio share of tombstones that triggers a rebuild, in (0, 1]
+ * @param dead the graph's tombstones
+ * @param live its live points
+ * @param ratio share of tombstones that triggers a rebuild, in [0, 1]
  * @returns true when a rebuild pays
  */
-export function needsCompaction(graph: HnswIndex, ratio: number): boolean {
-  const dead = graph.deletedCount;
-  return dead >= COMPACT_TOMBSTONES_MIN && dead >= ratio * (dead + graph.size);
+export function needsCompaction(dead: number, live: number, ratio: number): boolean {
+  return dead >= COMPACT_TOMBSTONES_MIN && dead >= ratio * (dead + live);
 }
 
 /**
@@ -81,29 +81,24 @@ export class GraphRebuild {
    *
    * @param deadlineMs `performance.now()` at which to stop
    * @returns true once every slot of the source has been visited: swap now, before any other
-   *   write reaches the source
+   *   write reaches the source; false when the deadline came first
    */
   step(deadlineMs: number): boolean {
     const segments = this.#source.segments;
     while (true) {
       const count = segments[this.#segment]?.count ?? 0;
-      while (this.#slot < count) {
-        const slot = this.#slot;
-        this.#slot += 1;
-        if (this.#source.slotId(this.#segment, slot) !== undefined) {
-          this.fresh.copyPointFrom(this.#source, this.#segment, slot);
-        }
-        if (performance.now() >= deadlineMs) return this.#atEnd();
+      if (this.#slot >= count) {
+        if (this.#segment >= segments.length - 1) return true;
+        this.#segment += 1;
+        this.#slot = 0;
+        continue;
       }
-      if (this.#segment >= segments.length - 1) return true;
-      this.#segment += 1;
-      this.#slot = 0;
+      const slot = this.#slot;
+      this.#slot += 1;
+      if (this.#source.slotId(this.#segment, slot) !== undefined) {
+        this.fresh.copyPointFrom(this.#source, this.#segment, slot);
+      }
+      if (performance.now() >= deadlineMs) return false;
     }
-  }
-
-  #atEnd(): boolean {
-    const segments = this.#source.segments;
-    const last = Math.max(0, segments.length - 1);
-    return this.#segment >= last && this.#slot >= (segments[last]?.count ?? 0);
   }
 }

@@ -568,7 +568,7 @@ export class LiveIndex {
     if (this.#stopped || this.#rebuild !== undefined) return;
     const dead = this.#graph.deletedCount;
     if (dead < this.#compactRetryTombstones) return;
-    if (!needsCompaction(this.#graph, this.#compactTombstoneRatio)) return;
+    if (!needsCompaction(dead, this.#graph.size, this.#compactTombstoneRatio)) return;
     try {
       this.#rebuild = new GraphRebuild(this.#kernel, this.#graph);
     } catch (error) {
