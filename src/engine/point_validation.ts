@@ -92,22 +92,7 @@ function checkPoint(
     throw new TypeError("Cannot upsert point: expected an object with id and vector");
   }
   const id = validatePointId(point.id, "upsert");
-  const vector: unknown = point.vector;
-  if (vector instanceof Float32Array && vector.length === dimension && isUsable(vector, metric)) {
-    return; // the common case, without building a message
-  }
-  checkVector(vector, dimension, metric, subjectOf(id));
-}
-
-/** Whether every value is finite (and, under cosine, the norm is not zero). */
-function isUsable(vector: Float32Array, metric: Metric): boolean {
-  let normSquared = 0;
-  for (let i = 0; i < vector.length; i++) {
-    const value = vector[i]!;
-    if (value - value !== 0) return false; // NaN or ±Infinity
-    normSquared += value * value;
-  }
-  return metric !== "cosine" || normSquared >= COSINE_NORM_SQUARED_MIN;
+  checkVector(point.vector, dimension, metric, () => subjectOf(id));
 }
 
 /**
@@ -117,7 +102,8 @@ function isUsable(vector: Float32Array, metric: Metric): boolean {
  * @param vector the candidate
  * @param dimension the expected dimension
  * @param metric the collection's metric
- * @param subject the message's start, e.g. `Cannot upsert point "a1"`
+ * @param subject the message's start, e.g. `Cannot upsert point "a1"`, or a function building it
+ *   (only when a check fails: upserts check a thousand vectors per batch)
  * @throws TypeError when it is not a Float32Array
  * @throws RangeError on a wrong dimension, a non-finite value or a zero cosine vector
  */
@@ -125,24 +111,26 @@ export function checkVector(
   vector: unknown,
   dimension: number,
   metric: Metric,
-  subject: string,
+  subject: string | (() => string),
 ): asserts vector is Float32Array {
-  if (!(vector instanceof Float32Array)) {
-    throw new TypeError(`${subject}: vector must be a Float32Array`);
-  }
-  if (vector.length !== dimension) {
-    throw new RangeError(`${subject}: dimension is ${vector.length}, expected ${dimension}`);
+  const fail = (ErrorClass: typeof TypeError, problem: string): never => {
+    throw new ErrorClass(`${typeof subject === "string" ? subject : subject()}: ${problem}`);
+  };
+  if (!(vector instanceof Float32Array)) fail(TypeError, "vector must be a Float32Array");
+  const values = vector as Float32Array;
+  if (values.length !== dimension) {
+    fail(RangeError, `dimension is ${values.length}, expected ${dimension}`);
   }
   let normSquared = 0;
-  for (let i = 0; i < vector.length; i++) {
-    const value = vector[i]!;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
     if (!Number.isFinite(value)) {
-      throw new RangeError(`${subject}: vector[${i}] is ${value}, expected a finite number`);
+      fail(RangeError, `vector[${i}] is ${value}, expected a finite number`);
     }
     normSquared += value * value;
   }
   if (metric === "cosine" && normSquared < COSINE_NORM_SQUARED_MIN) {
-    throw new RangeError(`${subject}: vector has a zero norm, cosine needs a non-zero vector`);
+    fail(RangeError, "vector has a zero norm, cosine needs a non-zero vector");
   }
 }
 
