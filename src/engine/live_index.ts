@@ -438,8 +438,8 @@ export class LiveIndex {
     this.#rebuild = undefined;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#wakeDrainWaiters();
-    this.#wakeSettleWaiters();
+    this.#drainWaiters = wakeAll(this.#drainWaiters);
+    this.#settleWaiters = wakeAll(this.#settleWaiters);
     this.#admitWaiting();
   }
 
@@ -505,7 +505,7 @@ export class LiveIndex {
     this.#moveQueued(startedAtMs + (this.#rebuild === undefined ? sliceMs : sliceMs / 3));
     if (this.#rebuild !== undefined) this.#stepRebuild(startedAtMs + sliceMs);
     if (this.#queueHead < this.#queue.length || this.#rebuild !== undefined) this.#schedule();
-    else this.#wakeSettleWaiters();
+    else this.#settleWaiters = wakeAll(this.#settleWaiters);
   }
 
   /** Moves queued points into the graph until `deadlineMs`. */
@@ -529,7 +529,7 @@ export class LiveIndex {
       // start a fresh tail to give back the tombstoned slots.
       if (this.#tail.deletedCount > 0) this.#tail = this.#newTail();
       this.#retired = undefined;
-      this.#wakeDrainWaiters();
+      this.#drainWaiters = wakeAll(this.#drainWaiters);
     } else {
       this.#retireDeadSlots();
       if (this.#queueHead > 4096 && this.#queueHead * 2 > this.#queue.length) {
@@ -598,18 +598,12 @@ export class LiveIndex {
       this.#tail = this.#newTail();
     }
   }
+}
 
-  #wakeDrainWaiters(): void {
-    const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const wake of waiters) wake();
-  }
-
-  #wakeSettleWaiters(): void {
-    const waiters = this.#settleWaiters;
-    this.#settleWaiters = [];
-    for (const wake of waiters) wake();
-  }
+/** Wakes every waiter; returns the empty list that replaces them. */
+function wakeAll(waiters: readonly (() => void)[]): (() => void)[] {
+  for (const wake of waiters) wake();
+  return [];
 }
 
 /** Merges two ascending hit lists (disjoint ids) into the k best. */
