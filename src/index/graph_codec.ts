@@ -70,15 +70,18 @@ export function encodeGraph(
     const { records, pool, ...rest } = state;
     const links = new Uint8Array(state.count * linkBytes);
     const tombstones: Uint8Array[] = [];
-    for (let slot = 0; slot < state.count; slot++) {
-      const record = slot * recordBytes;
-      links.set(records.subarray(record + vectorBytes, record + recordBytes), slot * linkBytes);
-      if (isDeleted(records, record + vectorBytes)) {
-        tombstones.push(records.subarray(record, record + vectorBytes));
+    let slot = 0;
+    for (const run of records) {
+      for (let record = 0; record < run.byteLength; record += recordBytes, slot++) {
+        links.set(run.subarray(record + vectorBytes, record + recordBytes), slot * linkBytes);
+        if (isDeleted(run, record + vectorBytes)) {
+          tombstones.push(run.subarray(record, record + vectorBytes));
+        }
       }
     }
-    parts.push(links, ...tombstones, pool);
-    return { ...rest, liveCount: state.count - state.deletedCount, poolBytes: pool.byteLength };
+    const poolBytes = pool.reduce((sum, run) => sum + run.byteLength, 0);
+    parts.push(links, ...tombstones, ...pool);
+    return { ...rest, liveCount: state.count - state.deletedCount, poolBytes };
   });
   const header = encoder.encode(
     JSON.stringify({ format: FORMAT_VERSION, params, recordBytes, segments: counters }),

@@ -63,8 +63,8 @@ export function encodeIndex(params: IndexParams, segments: readonly ExportedSegm
     const { records, pool, ...counters } = state;
     return {
       ...counters,
-      recordsBytes: records.byteLength,
-      poolBytes: pool.byteLength,
+      recordsBytes: totalBytes(records),
+      poolBytes: totalBytes(pool),
       idsBytes: idBlocks[i]!.byteLength,
     };
   });
@@ -72,7 +72,7 @@ export function encodeIndex(params: IndexParams, segments: readonly ExportedSegm
     JSON.stringify({ format: FORMAT_VERSION, params, segments: headers }),
   );
   const parts: Uint8Array[] = [encoder.encode(MAGIC), u32Bytes(header.byteLength), header];
-  segments.forEach(({ state }, i) => parts.push(state.records, state.pool, idBlocks[i]!));
+  segments.forEach(({ state }, i) => parts.push(...state.records, ...state.pool, idBlocks[i]!));
   return concatBytes(parts);
 }
 
@@ -106,6 +106,10 @@ export function decodeIndex(bytes: Uint8Array): StoredIndex {
   });
   reader.expectEnd();
   return { params: header.params, segments };
+}
+
+function totalBytes(runs: readonly Uint8Array[]): number {
+  return runs.reduce((sum, run) => sum + run.byteLength, 0);
 }
 
 function parseHeader(text: string): { params: IndexParams; segments: SegmentHeader[] } {

@@ -1,6 +1,7 @@
 /**
  * Loads the compiled kernel module once; every segment is a fresh instance of
- * it with its own linear memory (at most 4 GiB each).
+ * it with its own linear memory (at most 4 GiB each). The memory is a shared
+ * one, so a second instance — in a worker — can attach to the same segment.
  *
  * @module
  */
@@ -30,15 +31,23 @@ export class Kernel {
   }
 
   /**
-   * A new instance with its own memory. Synchronous, so a segment can be made
-   * anywhere; the module is already compiled.
+   * A new instance, with its own memory unless one is given. Synchronous, so a
+   * segment can be made anywhere; the module is already compiled.
    *
+   * @param memory a memory another instance made (see `SegmentKernel.attach`); default a new one
    * @returns the instance's exports
    */
-  instantiate(): KernelExports {
-    const instance = new WebAssembly.Instance(this.#module, {});
+  instantiate(memory: WebAssembly.Memory = newMemory()): KernelExports {
+    const instance = new WebAssembly.Instance(this.#module, { env: { memory } });
     return instance.exports as unknown as KernelExports;
   }
+}
+
+/** Pages of the largest memory an instance may grow to: 4 GiB, the most wasm32 addresses. */
+const MEMORY_PAGES_MAX = 65536;
+
+function newMemory(): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: 1, maximum: MEMORY_PAGES_MAX, shared: true });
 }
 
 let shared: Promise<Kernel> | undefined;

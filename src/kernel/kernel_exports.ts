@@ -43,6 +43,7 @@ export interface KernelExports {
     seedLow: number,
     seedHigh: number,
   ): number;
+  attach_segment(): number;
   reserve_segment(slots: number, poolBytes: number): number;
   insert_node(graph: number, prepared: number): number;
   delete_node(slot: number): number;
@@ -62,11 +63,17 @@ export interface KernelExports {
   random_state_low(): number;
   random_state_high(): number;
   set_random_state(low: number, high: number): void;
+  prepare_allow(slots: number): number;
+  header_ptr(): number;
+  lock_offset(): number;
   input_ptr(): number;
   output_ptr(): number;
-  records_ptr(): number;
-  allow_ptr(): number;
-  pool_ptr(): number;
+  record_ptr(slot: number): number;
+  record_chunk_ptr(index: number): number;
+  chunk_slots(): number;
+  slots_max(): number;
+  pool_chunk_ptr(index: number): number;
+  pool_chunk_bytes(): number;
   record_bytes(): number;
   meta_offset(): number;
   capacity(): number;
@@ -79,7 +86,7 @@ export interface KernelExports {
   used_bytes(): number;
 }
 
-/** Status codes returned by `insert_node` (negative) — `hnsw.ts`. */
+/** Status codes returned by `insert_node` and `search_graph` (negative) — `hnsw.ts`. */
 export const KERNEL_STATUS = Object.freeze({
   noMemory: -1,
   zeroVector: -2,

@@ -52,14 +52,14 @@ export interface SegmentCounters {
 
 /**
  * A segment exported as bytes. `records` and `pool` view the instance's
- * memory: read them before the next call into the segment (which may grow
- * the memory and detach them), or copy them.
+ * memory in runs (its chunks, joined where adjacent): read them before the
+ * segment changes, or copy them.
  */
 export interface SegmentState extends SegmentCounters {
-  /** count × recordBytes: vectors, meta and level-0 links. */
-  readonly records: Uint8Array;
-  /** poolUsedBytes of upper-level links. */
-  readonly pool: Uint8Array;
+  /** count × recordBytes in all: vectors, meta and level-0 links, slot by slot. */
+  readonly records: readonly Uint8Array[];
+  /** poolUsedBytes in all of upper-level links. */
+  readonly pool: readonly Uint8Array[];
 }
 
 /**
@@ -77,8 +77,15 @@ export interface SegmentImage extends SegmentCounters {
 const MEMORY_BYTES_MAX = 4 * 1024 ** 3;
 const MEMORY_HEADROOM_BYTES = 64 * 1024 ** 2;
 const GROWTH_SLOTS_MIN = 1024;
+/** Longest sleep between looks at a held lock (a notify wakes it sooner). */
+const LOCK_WAIT_MS = 5;
 
-/** A segment of an index: one WASM instance. */
+/**
+ * A segment of an index: one WASM instance over a shared memory. A second
+ * instance may {@linkcode SegmentKernel.attach} to the same memory in a
+ * worker; then one of them inserts (holding {@linkcode lock}) while the other
+ * searches, deletes and reads published slots — see `wasm-kernels/assembly/segment.ts`.
+ */
 export class SegmentKernel {
   readonly params: SegmentParams;
   readonly recordBytes: number;
@@ -95,26 +102,75 @@ export class SegmentKernel {
    * @param params the segment's parameters
    * @throws CapacityError when the instance cannot get its first memory
    */
-  constructor(kernel: Kernel, params: SegmentParams) {
+  constructor(kernel: Kernel, params: SegmentParams, memory?: WebAssembly.Memory) {
     this.params = params;
-    this.#wasm = kernel.instantiate();
-    const seed = BigInt.asUintN(64, BigInt(Math.trunc(params.seed)));
-    const status = this.#wasm.init_segment(
-      params.dimension,
-      METRIC_CODES[params.metric],
-      params.m,
-      params.efConstruction,
-      params.listCapacity,
-      Number(seed & 0xffffffffn),
-      Number(seed >> 32n),
-    );
+    this.#wasm = kernel.instantiate(memory);
+    let status: number;
+    if (memory === undefined) {
+      const seed = BigInt.asUintN(64, BigInt(Math.trunc(params.seed)));
+      status = this.#wasm.init_segment(
+        params.dimension,
+        METRIC_CODES[params.metric],
+        params.m,
+        params.efConstruction,
+        params.listCapacity,
+        Number(seed & 0xffffffffn),
+        Number(seed >> 32n),
+      );
+    } else {
+      status = this.#wasm.attach_segment();
+    }
     if (status !== 0) throw new CapacityError("Cannot create a segment: no memory for its scratch");
     this.recordBytes = this.#wasm.record_bytes() >>> 0;
     this.#input = this.#wasm.input_ptr() >>> 0;
     this.#output = this.#wasm.output_ptr() >>> 0;
-    const records = this.#wasm.records_ptr() >>> 0;
-    const perSlotBytes = this.recordBytes + 2 + 1 / 8 + this.#poolBytesPerSlot() * 1.5;
-    this.slotsMax = Math.floor((MEMORY_BYTES_MAX - MEMORY_HEADROOM_BYTES - records) / perSlotBytes);
+    const scratchEnd = this.#wasm.used_bytes() >>> 0;
+    // Two instances' visited epochs and one allow-list, each grown by half at a time.
+    const perSlotBytes = this.recordBytes + 2 * 2 * 1.5 + 1.5 / 8 + this.#poolBytesPerSlot() * 1.5;
+    this.slotsMax = Math.min(
+      Math.floor((MEMORY_BYTES_MAX - MEMORY_HEADROOM_BYTES - scratchEnd) / perSlotBytes),
+      this.#wasm.slots_max() >>> 0,
+    );
+  }
+
+  /**
+   * A second instance over the memory of an existing segment (in another
+   * worker, typically), with scratch of its own.
+   *
+   * @param kernel the compiled kernel
+   * @param params the segment's parameters
+   * @param memory the segment's {@linkcode memory}
+   * @returns the attached segment
+   * @throws CapacityError when its scratch cannot be had
+   */
+  static attach(kernel: Kernel, params: SegmentParams, memory: WebAssembly.Memory): SegmentKernel {
+    return new SegmentKernel(kernel, params, memory);
+  }
+
+  /** The shared memory, to {@linkcode attach} another instance to it. */
+  get memory(): WebAssembly.Memory {
+    return this.#wasm.memory;
+  }
+
+  /**
+   * Takes the writer's lock: inserts and whole-state reads exclude each other
+   * across instances. Blocks while the other thread holds it (one insert).
+   */
+  lock(): void {
+    const word = this.#lockWord();
+    while (Atomics.compareExchange(word, 0, 0, 1) !== 0) Atomics.wait(word, 0, 1, LOCK_WAIT_MS);
+  }
+
+  /** Gives the writer's lock back. */
+  unlock(): void {
+    const word = this.#lockWord();
+    Atomics.store(word, 0, 0);
+    Atomics.notify(word, 0, 1);
+  }
+
+  #lockWord(): Int32Array {
+    const at = (this.#wasm.header_ptr() >>> 0) + (this.#wasm.lock_offset() >>> 0);
+    return new Int32Array(this.#wasm.memory.buffer, at, 1);
   }
 
   /** Slots used, tombstones included. */
@@ -199,8 +255,7 @@ export class SegmentKernel {
 
   /** Whether the slot is a tombstone. */
   isDeleted(slot: number): boolean {
-    const meta = (this.#wasm.records_ptr() >>> 0) + slot * this.recordBytes +
-      (this.#wasm.meta_offset() >>> 0);
+    const meta = (this.#wasm.record_ptr(slot) >>> 0) + (this.#wasm.meta_offset() >>> 0);
     return (new Uint32Array(this.#wasm.memory.buffer, meta, 1)[0]! & DELETED_FLAG) !== 0;
   }
 
@@ -238,10 +293,11 @@ export class SegmentKernel {
    * @param slots allowed slots of this segment
    */
   setAllowList(slots: Iterable<number>): void {
-    const words = Math.ceil(this.capacity / 32);
-    const bits = new Uint32Array(this.#wasm.memory.buffer, this.#wasm.allow_ptr() >>> 0, words);
-    bits.fill(0);
-    for (const slot of slots) bits[slot >>> 5]! |= 1 << (slot & 31);
+    const count = this.count;
+    const at = this.#wasm.prepare_allow(count) >>> 0;
+    if (at === 0) throw new CapacityError("Cannot filter: no memory for the allow-list");
+    const bits = new Uint32Array(this.#wasm.memory.buffer, at, Math.ceil(count / 32));
+    for (const slot of slots) if (slot < count) bits[slot >>> 5]! |= 1 << (slot & 31);
   }
 
   /**
@@ -251,8 +307,7 @@ export class SegmentKernel {
    * @returns its vector
    */
   vector(slot: number): Float32Array {
-    const start = (this.#wasm.records_ptr() >>> 0) + slot * this.recordBytes;
-    return this.#floats(start, this.params.dimension).slice();
+    return this.#floats(this.#wasm.record_ptr(slot) >>> 0, this.params.dimension).slice();
   }
 
   /**
@@ -263,8 +318,7 @@ export class SegmentKernel {
    * @param offset the first float of `target` to write
    */
   copyVector(slot: number, target: Float32Array, offset: number): void {
-    const start = (this.#wasm.records_ptr() >>> 0) + slot * this.recordBytes;
-    target.set(this.#floats(start, this.params.dimension), offset);
+    target.set(this.#floats(this.#wasm.record_ptr(slot) >>> 0, this.params.dimension), offset);
   }
 
   /** The node's level in the graph (0 for brute-force segments). */
@@ -299,25 +353,53 @@ export class SegmentKernel {
   /**
    * The segment's state as bytes, for serialization: views of its memory,
    * not copies (the encoders copy what they keep, synchronously), so a
-   * snapshot's capture does not copy every record twice.
+   * snapshot's capture does not copy every record twice. With a writer in
+   * another instance, hold {@linkcode lock} while reading them.
    *
-   * @returns the state; `records` and `pool` are valid until the next call into the segment
+   * @returns the state; `records` and `pool` are valid until the segment next changes
    */
   exportState(): SegmentState {
-    const buffer = this.#wasm.memory.buffer;
-    const records = this.#wasm.records_ptr() >>> 0;
-    const poolUsedBytes = this.#wasm.pool_used_bytes() >>> 0;
+    const wasm = this.#wasm;
+    const count = this.count;
+    const poolUsedBytes = wasm.pool_used_bytes() >>> 0;
+    const chunkSlots = wasm.chunk_slots() >>> 0;
+    const poolChunkBytes = wasm.pool_chunk_bytes() >>> 0;
     return {
-      count: this.count,
+      count,
       deletedCount: this.deletedCount,
       poolUsedBytes,
-      entryPoint: this.#wasm.entry_point() >>> 0,
+      entryPoint: wasm.entry_point() >>> 0,
       maxLevel: this.maxLevel,
-      randomLow: this.#wasm.random_state_low() >>> 0,
-      randomHigh: this.#wasm.random_state_high() >>> 0,
-      records: new Uint8Array(buffer, records, this.count * this.recordBytes),
-      pool: new Uint8Array(buffer, this.#wasm.pool_ptr() >>> 0, poolUsedBytes),
+      randomLow: wasm.random_state_low() >>> 0,
+      randomHigh: wasm.random_state_high() >>> 0,
+      records: this.#runs(
+        count * this.recordBytes,
+        chunkSlots * this.recordBytes,
+        wasm.record_chunk_ptr,
+      ),
+      pool: this.#runs(poolUsedBytes, poolChunkBytes, wasm.pool_chunk_ptr),
     };
+  }
+
+  /** Views of the first `total` bytes of a chunked region, adjacent chunks joined. */
+  #runs(total: number, chunkBytes: number, chunkAt: (index: number) => number): Uint8Array[] {
+    const buffer = this.#wasm.memory.buffer;
+    const runs: Uint8Array[] = [];
+    let start = 0;
+    let length = 0;
+    for (let index = 0; index * chunkBytes < total; index++) {
+      const at = chunkAt(index) >>> 0;
+      const bytes = Math.min(chunkBytes, total - index * chunkBytes);
+      if (length > 0 && at === start + length) {
+        length += bytes;
+        continue;
+      }
+      if (length > 0) runs.push(new Uint8Array(buffer, start, length));
+      start = at;
+      length = bytes;
+    }
+    if (length > 0) runs.push(new Uint8Array(buffer, start, length));
+    return runs;
   }
 
   /**
@@ -336,11 +418,22 @@ export class SegmentKernel {
     if (wasm.reserve_segment(Math.max(image.count, 1), poolBytes) !== 1) {
       throw new CapacityError(`Cannot restore a segment of ${image.count} slots: no memory`);
     }
-    const records = wasm.records_ptr() >>> 0;
-    image.writeRecords(
-      new Uint8Array(wasm.memory.buffer, records, image.count * segment.recordBytes),
+    // A fresh segment reserves records and pool in one allocation each: both are contiguous.
+    const records = segment.#runs(
+      image.count * segment.recordBytes,
+      (wasm.chunk_slots() >>> 0) * segment.recordBytes,
+      wasm.record_chunk_ptr,
     );
-    new Uint8Array(wasm.memory.buffer, wasm.pool_ptr() >>> 0).set(image.pool);
+    const pool = segment.#runs(
+      image.pool.byteLength,
+      wasm.pool_chunk_bytes() >>> 0,
+      wasm.pool_chunk_ptr,
+    );
+    if (records.length > 1 || pool.length > 1) {
+      throw new Error("Cannot restore a segment: its fresh regions are not contiguous");
+    }
+    if (records[0] !== undefined) image.writeRecords(records[0]);
+    if (pool[0] !== undefined) pool[0].set(image.pool);
     wasm.restore_segment(
       image.count,
       image.deletedCount,
@@ -357,6 +450,7 @@ export class SegmentKernel {
   }
 
   #hits(found: number): SegmentHits {
+    if (found < 0) throw new CapacityError("Cannot search: no memory for the search's scratch");
     const { ids, distances } = readEntries(this.#wasm.memory, this.#output, found);
     return { slots: ids, distances };
   }

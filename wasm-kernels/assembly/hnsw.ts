@@ -11,11 +11,11 @@
 import { distanceOf } from "./distance";
 import { EXPANDED, entryDistance, entryId, ID_MASK, lastInsertIndex, listInsert } from "./sorted_list";
 import {
-  addInDegree, addSlot, inDegreeOffset, isVisited, allocatePool, capacity, count, DELETED, deletedCount, dim, dimPadded, efConstruction,
-  entryPoint, isAllowed, isDeleted, levelOf, linksOf, links0Offset, m, m0, maxLevel, metaOffset,
-  metric, NONE, normalizesVectors, noteDeleted, poolCapacityBytes, poolUsedBytes, pruneKeptList, pruneList,
-  recordOf, reserve, resultList, searchList, selectList, setEntry, testAndSetVisited,
-  upperBlockBytes, upperOffsetOffset, nextEpoch,
+  addInDegree, beginVisit, capacity, DELETED, deletedCount, dim, dimPadded, efConstruction, entryAndLevel,
+  inDegreeOffset, isAllowed, isDeleted, isVisited, levelOf, linksOf, links0Offset, m, m0, markDeleted,
+  metaOffset, metric, NONE, nextEpoch, normalizesVectors, allocatePool, poolCapacityBytes, poolOffsetFor,
+  pruneKeptList, pruneList, publish, publishedCount, recordOf, reserve, resultList, searchList,
+  selectList, setEntry, testAndSetVisited, upperBlockBytes, upperOffsetOffset, visibleCount,
 } from "./segment";
 import { normalize } from "./distance";
 import { randomLevel } from "./rng";
@@ -61,6 +61,7 @@ function greedyDescend(query: usize, level: i32): void {
     const n = load<u32>(links);
     for (let j: u32 = 0; j < n; j++) {
       const neighbour = load<u32>(links + 4 + (<usize>j << 2));
+      if (neighbour >= visibleCount) continue; // not published when this operation began
       const d = distance(query, recordOf(neighbour));
       if (d < greedyDistance) {
         greedyDistance = d;
@@ -93,7 +94,7 @@ function searchLayer(query: usize, start: u32, startDistance: f32, ef: i32, leve
     const n = load<u32>(links);
     for (let j: u32 = 0; j < n; j++) {
       const neighbour = load<u32>(links + 4 + (<usize>j << 2));
-      if (testAndSetVisited(neighbour)) continue;
+      if (neighbour >= visibleCount || testAndSetVisited(neighbour)) continue;
       const d = distance(query, recordOf(neighbour));
       if (size < ef || d < entryDistance(searchList, size - 1)) {
         size = listInsert(searchList, size, ef, d, neighbour);
@@ -229,15 +230,18 @@ function writeRecord(node: u32, level: i32, source: usize): void {
   }
 }
 
-/** Grows capacity by half (at least 1024 slots) and the pool to match when needed. */
-function ensureRoom(level: i32, graph: bool): bool {
-  const poolNeeded = poolUsedBytes + <usize>level * upperBlockBytes;
-  if (count < capacity && poolNeeded <= poolCapacityBytes) return true;
-  let newCapacity = capacity;
-  if (count >= capacity) newCapacity = capacity + (capacity >> 1) > 1024 ? capacity + (capacity >> 1) : 1024;
+/** Grows capacity by half (at least 1024 slots) and the pool to match when `node` needs it. */
+function ensureRoom(node: u32, level: i32, graph: bool): bool {
+  const poolBytes = <usize>level * upperBlockBytes;
+  const poolNeeded = level > 0 ? poolOffsetFor(poolBytes) + poolBytes : 0;
+  const slots = capacity();
+  const poolHave = poolCapacityBytes();
+  if (<i32>node < slots && poolNeeded <= poolHave) return true;
+  let newCapacity = slots;
+  if (<i32>node >= slots) newCapacity = slots + (slots >> 1) > 1024 ? slots + (slots >> 1) : 1024;
   // Expected upper-link bytes per node ≈ upperBlockBytes / (m − 1); keep 50 % headroom.
   const expectedPool = <usize>newCapacity * upperBlockBytes * 3 / (<usize>(m - 1) * 2);
-  let newPool = poolCapacityBytes;
+  let newPool = poolHave;
   if (graph && (poolNeeded > newPool || expectedPool > newPool)) {
     newPool = expectedPool > poolNeeded * 3 / 2 ? expectedPool : poolNeeded * 3 / 2;
   }
@@ -252,20 +256,25 @@ function ensureRoom(level: i32, graph: bool): bool {
  */
 export function insertNode(source: usize, graph: bool, prepared: bool): i32 {
   if (!prepared && normalizesVectors() && !normalize(source, dim)) return STATUS_ZERO_VECTOR;
+  const node = <u32>publishedCount();
   const level = graph ? randomLevel() : 0;
-  if (!ensureRoom(level, graph)) return STATUS_NO_MEMORY;
-  const node = addSlot();
+  if (!ensureRoom(node, level, graph)) return STATUS_NO_MEMORY;
   writeRecord(node, level, source);
-  if (!graph) return <i32>node;
-  if (entryPoint == NONE) {
-    setEntry(node, level);
+  const entryLevel = entryAndLevel();
+  const entry = <u32>entryLevel;
+  const top = <i32>(entryLevel >> 32);
+  if (!graph || entry == NONE) {
+    publish(node + 1);
+    if (graph) setEntry(node, level);
     return <i32>node;
   }
+  // The new node itself is marked visited while pruning neighbours: cover it too.
+  if (!beginVisit(1)) return STATUS_NO_MEMORY;
   const query = recordOf(node);
-  greedyNode = entryPoint;
-  greedyDistance = distance(query, recordOf(entryPoint));
-  for (let l = maxLevel; l > level; l--) greedyDescend(query, l);
-  for (let l = level < maxLevel ? level : maxLevel; l >= 0; l--) {
+  greedyNode = entry;
+  greedyDistance = distance(query, recordOf(entry));
+  for (let l = top; l > level; l--) greedyDescend(query, l);
+  for (let l = level < top ? level : top; l >= 0; l--) {
     const size = searchLayer(query, greedyNode, greedyDistance, efConstruction, l, 0, FILTER_NONE);
     const kept = selectNeighbours(searchList, size, m, selectList);
     const links = linksOf(node, l);
@@ -282,19 +291,15 @@ export function insertNode(source: usize, graph: bool, prepared: bool): i32 {
     greedyNode = entryId(searchList, 0) & ID_MASK;
     greedyDistance = entryDistance(searchList, 0);
   }
-  if (level > maxLevel) setEntry(node, level);
+  publish(node + 1);
+  if (level > top) setEntry(node, level);
   return <i32>node;
 }
 
 /** Marks `node` deleted; returns 1 if it was live, 0 if already deleted or out of range. */
 export function deleteNode(node: u32): i32 {
-  if (node >= <u32>count) return 0;
-  const meta = recordOf(node) + metaOffset;
-  const value = load<u32>(meta);
-  if ((value & DELETED) != 0) return 0;
-  store<u32>(meta, value | DELETED);
-  noteDeleted();
-  return 1;
+  if (node >= <u32>publishedCount()) return 0;
+  return markDeleted(node) ? 1 : 0;
 }
 
 /**
@@ -303,11 +308,15 @@ export function deleteNode(node: u32): i32 {
  * allow-list bitset; the frontier still walks through every node.
  */
 export function searchGraph(query: usize, k: i32, ef: i32, useAllow: bool, output: usize): i32 {
-  if (entryPoint == NONE) return 0;
-  greedyNode = entryPoint;
-  greedyDistance = distance(query, recordOf(entryPoint));
-  for (let l = maxLevel; l > 0; l--) greedyDescend(query, l);
-  const filter = useAllow ? FILTER_ALLOWED : (deletedCount > 0 ? FILTER_LIVE : FILTER_NONE);
+  // Entry first, then the count (in beginVisit): a published entry is below that count.
+  const entryLevel = entryAndLevel();
+  const entry = <u32>entryLevel;
+  if (entry == NONE) return 0;
+  if (!beginVisit(0)) return STATUS_NO_MEMORY;
+  greedyNode = entry;
+  greedyDistance = distance(query, recordOf(entry));
+  for (let l = <i32>(entryLevel >> 32); l > 0; l--) greedyDescend(query, l);
+  const filter = useAllow ? FILTER_ALLOWED : (deletedCount() > 0 ? FILTER_LIVE : FILTER_NONE);
   resultSize = 0;
   const size = searchLayer(query, greedyNode, greedyDistance, ef < k ? k : ef, 0, k, filter);
   if (filter == FILTER_NONE) {
@@ -324,9 +333,10 @@ export function searchGraph(query: usize, k: i32, ef: i32, useAllow: bool, outpu
 
 /** Exact top-k over every qualifying slot of the segment. */
 export function searchExact(query: usize, k: i32, useAllow: bool, output: usize): i32 {
-  const filter = useAllow ? FILTER_ALLOWED : (deletedCount > 0 ? FILTER_LIVE : FILTER_NONE);
+  const filter = useAllow ? FILTER_ALLOWED : (deletedCount() > 0 ? FILTER_LIVE : FILTER_NONE);
+  const count = <u32>publishedCount();
   let size = 0;
-  for (let node: u32 = 0; node < <u32>count; node++) {
+  for (let node: u32 = 0; node < count; node++) {
     if (!qualifies(node, filter)) continue;
     const d = distance(query, recordOf(node));
     if (size < k || d < entryDistance(output, size - 1)) size = listInsert(output, size, k, d, node);

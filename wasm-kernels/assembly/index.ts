@@ -74,8 +74,14 @@ export function top_k_f32(metric: i32, query: usize, vectors: usize, count: i32,
 // ---- segment ---------------------------------------------------------------
 
 export function init_segment(dim: i32, metric: i32, m: i32, efConstruction: i32, listCapacity: i32, seedLow: u32, seedHigh: u32): i32 {
-  seedRandom((<u64>seedHigh << 32) | <u64>seedLow);
-  return segment.initSegment(dim, metric, m, efConstruction, listCapacity);
+  const status = segment.initSegment(dim, metric, m, efConstruction, listCapacity);
+  if (status == 0) seedRandom((<u64>seedHigh << 32) | <u64>seedLow);
+  return status;
+}
+
+/** Joins the segment another instance made in this shared memory, with scratch of its own. */
+export function attach_segment(): i32 {
+  return segment.attachSegment();
 }
 
 /** Reserves room for `slots` slots and `poolBytes` of upper links; 1 on success. */
@@ -103,6 +109,7 @@ export function prepare_query(): i32 {
   return normalize(segment.queryBase, segment.dim) ? 1 : 0;
 }
 
+/** Hits written to the output list, or a negative status when scratch memory cannot grow. */
 export function search_graph(k: i32, ef: i32, useAllow: i32): i32 {
   return searchGraph(segment.queryBase, k, ef, useAllow != 0, segment.outputList);
 }
@@ -140,19 +147,29 @@ export function set_random_state(low: u32, high: u32): void {
   seedRandom((<u64>high << 32) | <u64>low);
 }
 
+/** An allow-list bitset of `slots` bits, cleared, for the host to fill; 0 when memory cannot grow. */
+export function prepare_allow(slots: u32): usize {
+  return segment.prepareAllow(slots);
+}
+
 // Layout and counters, read by the host to build typed views and to serialize.
+export function header_ptr(): usize { return segment.header; }
+export function lock_offset(): usize { return segment.H_LOCK; }
 export function input_ptr(): usize { return segment.inputBase; }
 export function output_ptr(): usize { return segment.outputList; }
-export function records_ptr(): usize { return segment.recordsBase; }
-export function allow_ptr(): usize { return segment.allowBase; }
-export function pool_ptr(): usize { return segment.poolBase; }
+export function record_ptr(slot: u32): usize { return segment.recordOf(slot); }
+export function record_chunk_ptr(index: u32): usize { return segment.recordChunk(index); }
+export function chunk_slots(): u32 { return segment.chunkSlots(); }
+export function slots_max(): u32 { return segment.slotsMax(); }
+export function pool_chunk_ptr(index: u32): usize { return segment.poolChunk(index); }
+export function pool_chunk_bytes(): usize { return segment.POOL_CHUNK_BYTES; }
 export function record_bytes(): usize { return segment.recordBytes; }
 export function meta_offset(): usize { return segment.metaOffset; }
-export function capacity(): i32 { return segment.capacity; }
-export function pool_capacity_bytes(): usize { return segment.poolCapacityBytes; }
-export function node_count(): i32 { return segment.count; }
-export function deleted_count(): i32 { return segment.deletedCount; }
-export function pool_used_bytes(): usize { return segment.poolUsedBytes; }
-export function entry_point(): u32 { return segment.entryPoint; }
-export function max_level(): i32 { return segment.maxLevel; }
+export function capacity(): i32 { return segment.capacity(); }
+export function pool_capacity_bytes(): usize { return segment.poolCapacityBytes(); }
+export function node_count(): i32 { return segment.publishedCount(); }
+export function deleted_count(): i32 { return segment.deletedCount(); }
+export function pool_used_bytes(): usize { return segment.poolUsedBytes(); }
+export function entry_point(): u32 { return segment.entryPoint(); }
+export function max_level(): i32 { return segment.maxLevel(); }
 export function used_bytes(): usize { return segment.usedBytes(); }

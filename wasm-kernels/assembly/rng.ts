@@ -1,19 +1,20 @@
 // Seeded random levels: splitmix64, so a build is reproducible from its seed.
+// The state lives in the segment's header, so whichever instance inserts
+// continues the same sequence.
 
-import { levelMultiplier, MAX_LEVEL } from "./segment";
-
-let state: u64 = 0x9e3779b97f4a7c15;
+import { H_RANDOM, header, levelMultiplier, MAX_LEVEL } from "./segment";
 
 export function seedRandom(seed: u64): void {
-  state = seed;
+  store<u64>(header + H_RANDOM, seed);
 }
 
 export function randomState(): u64 {
-  return state;
+  return load<u64>(header + H_RANDOM);
 }
 
 function nextU64(): u64 {
-  state += 0x9e3779b97f4a7c15;
+  const state = load<u64>(header + H_RANDOM) + 0x9e3779b97f4a7c15;
+  store<u64>(header + H_RANDOM, state);
   let z = state;
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
   z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
