@@ -86,7 +86,8 @@ export class GraphRebuild {
   step(deadlineMs: number): boolean {
     const segments = this.#source.segments;
     while (true) {
-      const count = segments[this.#segment]?.count ?? 0;
+      // Only slots the source holds ids for: the graph worker may be inserting past them.
+      const count = this.#source.slotCount(this.#segment);
       if (this.#slot >= count) {
         if (this.#segment >= segments.length - 1) return true;
         this.#segment += 1;

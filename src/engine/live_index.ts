@@ -2,12 +2,15 @@
  * A collection's searchable vectors: an HNSW graph plus an exact "unindexed
  * tail". Acknowledged writes go into the tail at once (a `BruteForceIndex`,
  * cheap to insert into, scanned exactly by the SIMD kernel), so they are
- * searchable immediately; a background task moves them into the graph in
- * slices of at most `sliceMs` of work per macrotask, so large batches never
- * block the event loop for long. Every id lives in exactly one of the two
- * structures at any moment, and a replaced point leaves the graph before its
- * new vector enters the tail, so a search never returns an id twice or with
- * its old vector.
+ * searchable immediately; they are then sent in batches to the graph worker
+ * (`graph_builder.ts`), which links them into the graph on another thread
+ * while this one keeps searching the same memory. As the worker publishes each
+ * point, this thread gives its slot the id and takes the point out of the
+ * tail — or, when the point was deleted or replaced meanwhile, makes the slot
+ * a tombstone. Every id is searchable in exactly one of the two structures at
+ * any moment (a slot without an id yet is skipped by searches), and a replaced
+ * point leaves the graph before its new vector enters the tail, so a search
+ * never returns an id twice or with its old vector.
  *
  * The tail is bounded: every search scans it exactly, so a tail that grows
  * without bound (ingest faster than graph building) would make every search
@@ -18,8 +21,8 @@
  * without waiting.
  *
  * Deleted and replaced points leave tombstones in the graph; once they are a
- * large enough share, the same background task rebuilds the graph without them
- * (`graph_rebuild.ts`) while the old one keeps serving.
+ * large enough share, a background task on this thread rebuilds the graph
+ * without them (`graph_rebuild.ts`), in slices, while the old one keeps serving.
  *
  * @module
  */
@@ -27,6 +30,7 @@
 import { CapacityError } from "../errors.ts";
 import { BruteForceIndex, HnswIndex, type PointId, type SearchHit } from "../index/mod.ts";
 import type { Kernel } from "../kernel/mod.ts";
+import { GraphBuilder } from "./graph_builder.ts";
 import { GraphRebuild, needsCompaction } from "./graph_rebuild.ts";
 
 /**
@@ -81,8 +85,11 @@ const RETIRE_DEAD_SLOTS_MIN = 4096;
 /** Most writes that may wait for room in the tail; beyond, writes fail with 503 at once. */
 const ADMIT_WAITERS_MAX = 1024;
 
+/** Points per batch sent to the graph worker: few enough that the tail empties steadily. */
+const BUILD_BATCH_POINTS = 128;
+
 /**
- * Graph-building slice lengths. A request that arrives during a slice waits for its end (and
+ * Compaction slice lengths. A request that arrives during a slice waits for its end (and
  * each of its I/O steps may wait for another), so while searches run, slices are short; with
  * none for {@linkcode SEARCH_QUIET_MS}, longer slices build faster: every yield through
  * `setTimeout(0)` leaves the thread idle for ≈ 2 ms when nothing else is waiting (measured
@@ -106,7 +113,7 @@ export interface LiveIndexOptions {
   readonly m: number;
   readonly efConstruction: number;
   readonly efSearch: number;
-  /** Most milliseconds of graph insertion per macrotask; default 2 while searches run, else 5. */
+  /** Most milliseconds of compaction per macrotask; default 2 while searches run, else 5. */
   readonly sliceMs?: number;
   /** Bound on points in the tail; default the {@linkcode LiveIndexPolicy}'s bytes of vectors. */
   readonly tailPointsMax?: number;
@@ -122,6 +129,19 @@ interface AdmitWaiter {
   readonly resolve: (release: () => void) => void;
   readonly reject: (error: Error) => void;
   readonly timer: ReturnType<typeof setTimeout>;
+}
+
+/** A batch the graph worker is inserting. */
+interface BuildBatch {
+  readonly graph: HnswIndex;
+  readonly segment: number;
+  /** The slot of the first point: the segment's count when the batch was sent. */
+  readonly first: number;
+  readonly ids: PointId[];
+  /** The vectors as written that were sent; a point replaced meanwhile holds another. */
+  readonly vectors: Float32Array[];
+  /** Points already given their slot (adopted or discarded). */
+  settled: number;
 }
 
 /** What {@linkcode LiveIndex.capture} returns. */
@@ -143,8 +163,8 @@ export interface LiveSearchOptions {
 }
 
 /**
- * HNSW graph + exact tail + the background task moving points from one to the other, in slices
- * that yield through the timer queue, so requests that arrived meanwhile run between them.
+ * HNSW graph + exact tail + the batches moving points from one to the other on the graph worker,
+ * and compaction in slices that yield through the timer queue.
  *
  * @example
  * ```ts
@@ -165,7 +185,14 @@ export interface LiveSearchOptions {
 export class LiveIndex {
   readonly #kernel: Kernel;
   readonly #options: LiveIndexOptions;
+  readonly #builder = GraphBuilder.acquire();
   #graph: HnswIndex;
+  /** The batch the worker is inserting; one at a time. */
+  #building: BuildBatch | undefined;
+  /** Why the worker could not build; points stay in the tail from then on. */
+  #buildFailure: Error | undefined;
+  /** The rebuild has reached the graph's end: no batch goes to the old graph until the swap. */
+  #swapDue = false;
   /** A compaction in progress: a fresh graph nobody searches until it is complete. */
   #rebuild: GraphRebuild | undefined;
   #compactionCount = 0;
@@ -220,21 +247,29 @@ export class LiveIndex {
    * A point-in-time copy for a snapshot, taken synchronously (nothing can
    * change it meanwhile): the graph's bytes, then its live points in
    * `entries()` order, then the tail's points with their vectors as written.
+   * The worker is held between two inserts while it is taken.
    *
    * @returns graph bytes, ids and vectors (row-major), and how many rows are the graph's
    */
   capture(): LiveCapture {
-    const dimension = this.#options.dimension;
-    const graph = this.#graph.exportGraph();
-    const ids: PointId[] = [];
-    const vectors = new Float32Array((this.#graph.size + this.#written.size) * dimension);
-    this.#graph.copyEntriesInto(vectors, 0, ids);
-    const graphRows = ids.length;
-    for (const [id, vector] of this.#written) {
-      vectors.set(vector, ids.length * dimension);
-      ids.push(id);
+    const writing = this.#building?.graph.segments[this.#building.segment];
+    writing?.lock();
+    try {
+      this.#settlePublished();
+      const dimension = this.#options.dimension;
+      const graph = this.#graph.exportGraph();
+      const ids: PointId[] = [];
+      const vectors = new Float32Array((this.#graph.size + this.#written.size) * dimension);
+      this.#graph.copyEntriesInto(vectors, 0, ids);
+      const graphRows = ids.length;
+      for (const [id, vector] of this.#written) {
+        vectors.set(vector, ids.length * dimension);
+        ids.push(id);
+      }
+      return { graph, graphRows, ids, vectors };
+    } finally {
+      writing?.unlock();
     }
-    return { graph, graphRows, ids, vectors };
   }
 
   /** Live points, graph and tail together. */
@@ -412,7 +447,7 @@ export class LiveIndex {
    * @returns resolves when the tail is empty (at once if it already is, or once stopped)
    */
   drain(): Promise<void> {
-    if (this.pendingCount === 0 || this.#stopped) return Promise.resolve();
+    if (this.pendingCount === 0 || this.#stopped || this.#buildFailure) return Promise.resolve();
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
@@ -423,9 +458,7 @@ export class LiveIndex {
    * @returns resolves once idle (at once if it already is, or once stopped)
    */
   settle(): Promise<void> {
-    if (this.#stopped || (this.pendingCount === 0 && this.#rebuild === undefined)) {
-      return Promise.resolve();
-    }
+    if (this.#stopped || this.#buildFailure || this.#idle()) return Promise.resolve();
     return new Promise((resolve) => this.#settleWaiters.push(resolve));
   }
 
@@ -434,8 +467,11 @@ export class LiveIndex {
    * room are let through: the index is being replaced or closed.
    */
   stop(): void {
+    if (this.#stopped) return;
     this.#stopped = true;
     this.#rebuild = undefined;
+    for (const segment of this.#graph.segments) this.#builder.forget(segment);
+    GraphBuilder.release();
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#drainWaiters = wakeAll(this.#drainWaiters);
@@ -493,51 +529,120 @@ export class LiveIndex {
     }, 0);
   }
 
-  /**
-   * One slice of background work: moving queued points into the graph, then
-   * compaction. While both have work, moving gets a third of the slice: points
-   * moved into the old graph must be copied too, so the rebuild needs the larger
-   * share to catch up under sustained ingest (which the tail bound then paces).
-   */
-  #runSlice(): void {
-    const sliceMs = this.#options.sliceMs ?? foregroundSliceMs();
-    const startedAtMs = performance.now();
-    this.#moveQueued(startedAtMs + (this.#rebuild === undefined ? sliceMs : sliceMs / 3));
-    if (this.#rebuild !== undefined) this.#stepRebuild(startedAtMs + sliceMs);
-    if (this.#queueHead < this.#queue.length || this.#rebuild !== undefined) this.#schedule();
-    else this.#settleWaiters = wakeAll(this.#settleWaiters);
+  /** Nothing left to do: every point in the graph and no compaction running. */
+  #idle(): boolean {
+    return this.pendingCount === 0 && this.#building === undefined && this.#rebuild === undefined;
   }
 
-  /** Moves queued points into the graph until `deadlineMs`. */
-  #moveQueued(deadlineMs: number): void {
-    if (this.#queueHead >= this.#queue.length) return;
-    while (this.#queueHead < this.#queue.length && !this.#stopped) {
+  /** Background work: the next batch for the worker, then a slice of compaction. */
+  #runSlice(): void {
+    this.#sendBatch();
+    if (this.#rebuild !== undefined) {
+      this.#stepRebuild(performance.now() + (this.#options.sliceMs ?? foregroundSliceMs()));
+    }
+    if (this.#rebuild !== undefined) this.#schedule();
+    else if (this.#idle()) this.#settleWaiters = wakeAll(this.#settleWaiters);
+  }
+
+  /** Sends the next queued points to the graph worker, unless a batch is running. */
+  #sendBatch(): void {
+    if (this.#building !== undefined || this.#stopped || this.#buildFailure || this.#swapDue) {
+      return;
+    }
+    const ids: PointId[] = [];
+    const vectors: Float32Array[] = [];
+    const sent = new Set<PointId>();
+    while (this.#queueHead < this.#queue.length && ids.length < BUILD_BATCH_POINTS) {
       const id = this.#queue[this.#queueHead]!;
       this.#queueHead += 1;
       const vector = this.#written.get(id);
-      if (vector !== undefined) {
-        this.#graph.upsert(id, vector);
+      if (vector === undefined || sent.has(id)) continue; // deleted, or queued twice
+      sent.add(id);
+      ids.push(id);
+      vectors.push(vector);
+    }
+    this.#afterDequeue();
+    if (ids.length === 0) {
+      if (this.#queueHead > 0) this.#afterDrained(); // what was queued was deleted meanwhile
+      return;
+    }
+    const dimension = this.#options.dimension;
+    const packed = new Float32Array(ids.length * dimension);
+    vectors.forEach((vector, i) => packed.set(vector, i * dimension));
+    const graph = this.#graph;
+    const segment = graph.segmentForAppend(ids.length);
+    const kernel = graph.segments[segment]!;
+    const batch: BuildBatch = { graph, segment, first: kernel.count, ids, vectors, settled: 0 };
+    this.#building = batch;
+    this.#builder.insert(kernel, packed, false).then(
+      () => this.#finishBatch(batch, undefined),
+      (error: Error) => this.#finishBatch(batch, error),
+    );
+  }
+
+  #finishBatch(batch: BuildBatch, error: Error | undefined): void {
+    if (this.#building !== batch) return;
+    this.#settlePublished();
+    this.#building = undefined;
+    if (error !== undefined) {
+      // The points not inserted stay in the tail (searchable, and in the WAL); writes get
+      // 503 index_backpressure once it is full.
+      this.#buildFailure = error;
+      this.#drainWaiters = wakeAll(this.#drainWaiters);
+      this.#settleWaiters = wakeAll(this.#settleWaiters);
+      this.#admitWaiting();
+      return;
+    }
+    if (this.#queueHead >= this.#queue.length) this.#afterDrained();
+    this.#admitWaiting();
+    this.#runSlice();
+  }
+
+  /**
+   * Gives every point the worker has published so far its slot: the id when it is still the
+   * point's current vector (it then leaves the tail), a tombstone when it was deleted or
+   * replaced meanwhile.
+   */
+  #settlePublished(): void {
+    const batch = this.#building;
+    if (batch === undefined) return;
+    const published = Math.min(
+      batch.graph.segments[batch.segment]!.count - batch.first,
+      batch.ids.length,
+    );
+    for (; batch.settled < published; batch.settled++) {
+      const id = batch.ids[batch.settled]!;
+      const slot = batch.first + batch.settled;
+      if (this.#written.get(id) === batch.vectors[batch.settled]) {
+        batch.graph.adoptSlot(batch.segment, slot, id);
         if (!this.#tail.delete(id)) this.#retired?.delete(id);
         this.#written.delete(id);
+      } else {
+        batch.graph.discardSlot(batch.segment, slot);
       }
-      if (performance.now() >= deadlineMs) break;
     }
-    if (this.#queueHead >= this.#queue.length) {
-      this.#queue = [];
-      this.#queueHead = 0;
-      // Only ids present in the tail are queued, so an empty queue means an empty tail:
-      // start a fresh tail to give back the tombstoned slots.
-      if (this.#tail.deletedCount > 0) this.#tail = this.#newTail();
-      this.#retired = undefined;
-      this.#drainWaiters = wakeAll(this.#drainWaiters);
-    } else {
+  }
+
+  /** Trims the consumed head of the queue; retires a tail of mostly tombstones. */
+  #afterDequeue(): void {
+    if (this.#queueHead < this.#queue.length) {
       this.#retireDeadSlots();
       if (this.#queueHead > 4096 && this.#queueHead * 2 > this.#queue.length) {
         this.#queue = this.#queue.slice(this.#queueHead);
         this.#queueHead = 0;
       }
     }
-    this.#admitWaiting();
+  }
+
+  /** Every queued point has been sent and settled: the tails are empty. */
+  #afterDrained(): void {
+    this.#queue = [];
+    this.#queueHead = 0;
+    // Only ids present in the tail are queued, so an empty queue means an empty tail:
+    // start a fresh tail to give back the tombstoned slots.
+    if (this.#tail.deletedCount > 0) this.#tail = this.#newTail();
+    this.#retired = undefined;
+    this.#drainWaiters = wakeAll(this.#drainWaiters);
   }
 
   /** Copies points into the fresh graph until `deadlineMs`; swaps it in once complete. */
@@ -552,8 +657,14 @@ export class LiveIndex {
       return;
     }
     if (!complete) return;
+    if (this.#building !== undefined) {
+      this.#swapDue = true; // the batch running goes to the old graph: copy it first
+      return;
+    }
+    for (const segment of this.#graph.segments) this.#builder.forget(segment);
     this.#graph = rebuild.fresh;
     this.#rebuild = undefined;
+    this.#swapDue = false;
     this.#compactionCount += 1;
   }
 

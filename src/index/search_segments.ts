@@ -69,7 +69,10 @@ export function searchSegments(search: SegmentSearch): SearchHit[] {
       : searchFiltered(segment, search, allowed, live);
     const ids = search.slotIds[s]!;
     for (let i = 0; i < hits.slots.length; i++) {
-      merged.push({ id: ids[hits.slots[i]!]!, distance: hits.distances[i]! });
+      // A slot another thread has just inserted has no id here yet: its point is still found
+      // where its owner keeps it until then (a live index's exact tail).
+      const id = ids[hits.slots[i]!];
+      if (id !== undefined) merged.push({ id, distance: hits.distances[i]! });
     }
   }
   if (search.segments.length > 1) merged.sort((a, b) => a.distance - b.distance);

@@ -133,6 +133,67 @@ export class VectorIndex {
   }
 
   /**
+   * Slots of a segment this index holds ids for: all of them, unless another
+   * thread is inserting into it (see {@linkcode segmentForAppend}).
+   */
+  slotCount(segment: number): number {
+    return this.#slotIds[segment]?.length ?? 0;
+  }
+
+  /**
+   * The segment that takes the next `count` points, for inserting them from
+   * another thread: a new one when the last cannot hold them. Each slot
+   * inserted there must then be {@linkcode adoptSlot adopted} or
+   * {@linkcode discardSlot discarded}, in slot order; until then searches skip it.
+   *
+   * @param count points to insert
+   * @returns the segment's index in {@linkcode segments}
+   */
+  segmentForAppend(count: number): number {
+    const last = this.#segments.length - 1;
+    const current = this.#segments[last];
+    const room = current === undefined
+      ? 0
+      : Math.min(current.slotsMax, this.params.segmentSlotsMax) - current.count;
+    if (current !== undefined && room >= count) return last;
+    return this.#writableSegmentIndex(true);
+  }
+
+  /**
+   * Gives the next slot of a segment, inserted from another thread, its id.
+   *
+   * @param segment the segment's index
+   * @param slot the slot: the first this index holds no id for
+   * @param id the point's id (replaced if present elsewhere)
+   */
+  adoptSlot(segment: number, slot: number, id: PointId): void {
+    this.#checkNextSlot(segment, slot);
+    this.delete(id);
+    this.#slotIds[segment]!.push(id);
+    this.#locations.set(id, segment * SLOT_SPAN + slot);
+  }
+
+  /**
+   * Makes the next slot of a segment, inserted from another thread, a
+   * tombstone (its point was deleted or replaced meanwhile).
+   *
+   * @param segment the segment's index
+   * @param slot the slot: the first this index holds no id for
+   */
+  discardSlot(segment: number, slot: number): void {
+    this.#checkNextSlot(segment, slot);
+    this.#slotIds[segment]!.push(undefined);
+    this.#segments[segment]!.delete(slot);
+  }
+
+  #checkNextSlot(segment: number, slot: number): void {
+    const expected = this.slotCount(segment);
+    if (slot !== expected || slot >= (this.#segments[segment]?.count ?? 0)) {
+      throw new RangeError(`Cannot take slot ${segment}/${slot}: the next inserted one is ${expected}`);
+    }
+  }
+
+  /**
    * Reserves room for `count` points in total, like hnswlib's maxElements.
    *
    * @param count points expected
@@ -374,10 +435,12 @@ export class VectorIndex {
     };
   }
 
-  #writableSegmentIndex(): number {
+  #writableSegmentIndex(fresh = false): number {
     const last = this.#segments.length - 1;
     const current = this.#segments[last];
-    if (current && !current.isFull && current.count < this.params.segmentSlotsMax) return last;
+    if (!fresh && current && !current.isFull && current.count < this.params.segmentSlotsMax) {
+      return last;
+    }
     this.#segments.push(new SegmentKernel(this.#kernel, this.segmentParams()));
     this.#slotIds.push([]);
     return last + 1;
