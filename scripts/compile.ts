@@ -46,7 +46,10 @@ export const PERMISSIONS: readonly string[] = [
 export const KERNEL_WASM = "wasm-kernels/build/akidb.wasm";
 
 /** Worker entry points: `deno compile` embeds a worker's module only when it is `--include`d. */
-export const WORKER_MODULES: readonly string[] = ["src/api/parse_worker.ts"];
+export const WORKER_MODULES: readonly string[] = [
+  "src/api/parse_worker.ts",
+  "src/engine/graph_builder_worker.ts",
+];
 
 /** Packages in node_modules that only tests and benchmarks use; never embedded. */
 const DEV_ONLY = ["deno", "@duckdb", "hnswlib-node", "s3rver", "assemblyscript", ".bin"];

@@ -12,6 +12,7 @@ import {
   KERNEL_WASM,
   PERMISSIONS,
   TARGETS,
+  WORKER_MODULES,
 } from "../scripts/compile.ts";
 import { startServer } from "./support/server_process.ts";
 
@@ -38,6 +39,21 @@ Deno.test("compile: both linux targets, narrow permissions, the kernel embedded"
   assert.equal(args[args.indexOf("--include") + 1], KERNEL_WASM);
   assert.equal(args[args.indexOf("--target") + 1], "aarch64-unknown-linux-gnu");
   assert.equal(args.at(-1), "src/main.ts");
+});
+
+Deno.test("compile: every worker module is embedded", async () => {
+  const workers: string[] = [];
+  const walk = async (dir: string) => {
+    for await (const entry of Deno.readDir(dir)) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory) await walk(path);
+      else if (entry.name.endsWith("_worker.ts")) workers.push(path);
+    }
+  };
+  await walk("src");
+  assert.deepEqual([...WORKER_MODULES].sort(), workers.sort());
+  const args = compileArgs("x86_64-unknown-linux-gnu", "/tmp/out/akidb");
+  for (const module of WORKER_MODULES) assert.equal(args[args.indexOf(module) - 1], "--include");
 });
 
 Deno.test("compile: an offline download failure names DENORT_BIN", () => {

@@ -13,9 +13,13 @@
 
 /// <reference lib="deno.worker" />
 
+import { lowerThisThreadPriority, NICE } from "../thread_priority.ts";
 import { parseUpsertBytes } from "./upsert_batch.ts";
 import { toWireError } from "./upsert_batch.ts";
 import type { ParseJob, ParseReply } from "./parse_pool.ts";
+
+// Parsing a large batch is throughput work: searches on the request thread come first.
+lowerThisThreadPriority(NICE.parsing);
 
 self.onmessage = (event: MessageEvent<ParseJob>) => {
   const { jobId, bytes, maxBatchPoints, dimension } = event.data;

@@ -3,6 +3,9 @@
  * each segment it was given and inserts the batches it receives, in order,
  * each vector under the segment's lock.
  *
+ * It runs at a lower CPU priority than the request thread (`thread_priority.ts`):
+ * graph building uses whatever CPU is idle, and requests come first.
+ *
  * @module
  */
 
@@ -10,7 +13,10 @@
 
 import { CapacityError } from "../errors.ts";
 import { loadKernel, SegmentKernel } from "../kernel/mod.ts";
+import { lowerThisThreadPriority, NICE } from "../thread_priority.ts";
 import type { GraphJob, GraphReply } from "./graph_builder.ts";
+
+lowerThisThreadPriority(NICE.graphBuilding);
 
 const kernel = loadKernel();
 const segments = new Map<number, SegmentKernel>();

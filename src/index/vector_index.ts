@@ -189,7 +189,9 @@ export class VectorIndex {
   #checkNextSlot(segment: number, slot: number): void {
     const expected = this.slotCount(segment);
     if (slot !== expected || slot >= (this.#segments[segment]?.count ?? 0)) {
-      throw new RangeError(`Cannot take slot ${segment}/${slot}: the next inserted one is ${expected}`);
+      throw new RangeError(
+        `Cannot take slot ${segment}/${slot}: the next inserted one is ${expected}`,
+      );
     }
   }
 
