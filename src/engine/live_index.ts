@@ -21,8 +21,9 @@
  * without waiting.
  *
  * Deleted and replaced points leave tombstones in the graph; once they are a
- * large enough share, a background task on this thread rebuilds the graph
- * without them (`graph_rebuild.ts`), in slices, while the old one keeps serving.
+ * large enough share, the graph is rebuilt without them (`graph_rebuild.ts`):
+ * the worker inserts the live points into a fresh graph, in batches, while the
+ * old one keeps serving.
  *
  * @module
  */
@@ -88,24 +89,6 @@ const ADMIT_WAITERS_MAX = 1024;
 /** Points per batch sent to the graph worker: few enough that the tail empties steadily. */
 const BUILD_BATCH_POINTS = 128;
 
-/**
- * Compaction slice lengths. A request that arrives during a slice waits for its end (and
- * each of its I/O steps may wait for another), so while searches run, slices are short; with
- * none for {@linkcode SEARCH_QUIET_MS}, longer slices build faster: every yield through
- * `setTimeout(0)` leaves the thread idle for ≈ 2 ms when nothing else is waiting (measured
- * on Deno 2.9: 2 ms slices keep 47% of the thread for building, 5 ms slices 70%).
- */
-const SLICE_MS_SEARCHING = 2;
-const SLICE_MS_QUIET = 5;
-const SEARCH_QUIET_MS = 250;
-
-/** When any live index last answered a search: all collections share one event loop. */
-let lastSearchAtMs = Number.NEGATIVE_INFINITY;
-
-function foregroundSliceMs(): number {
-  return performance.now() - lastSearchAtMs < SEARCH_QUIET_MS ? SLICE_MS_SEARCHING : SLICE_MS_QUIET;
-}
-
 /** Parameters of a {@linkcode LiveIndex}. */
 export interface LiveIndexOptions {
   readonly dimension: number;
@@ -113,8 +96,6 @@ export interface LiveIndexOptions {
   readonly m: number;
   readonly efConstruction: number;
   readonly efSearch: number;
-  /** Most milliseconds of compaction per macrotask; default 2 while searches run, else 5. */
-  readonly sliceMs?: number;
   /** Bound on points in the tail; default the {@linkcode LiveIndexPolicy}'s bytes of vectors. */
   readonly tailPointsMax?: number;
   /** Longest wait in {@linkcode LiveIndex.admit}; default the {@linkcode LiveIndexPolicy}'s. */
@@ -131,15 +112,17 @@ interface AdmitWaiter {
   readonly timer: ReturnType<typeof setTimeout>;
 }
 
-/** A batch the graph worker is inserting. */
+/** A batch the graph worker is inserting: moved from the tail, or copied by a compaction. */
 interface BuildBatch {
   readonly graph: HnswIndex;
   readonly segment: number;
   /** The slot of the first point: the segment's count when the batch was sent. */
   readonly first: number;
   readonly ids: PointId[];
-  /** The vectors as written that were sent; a point replaced meanwhile holds another. */
-  readonly vectors: Float32Array[];
+  /** Whether point i is still the one sent; when not, its slot becomes a tombstone. */
+  readonly current: (i: number) => boolean;
+  /** Point i now has its slot's id. */
+  readonly adopted: (i: number) => void;
   /** Points already given their slot (adopted or discarded). */
   settled: number;
 }
@@ -163,8 +146,8 @@ export interface LiveSearchOptions {
 }
 
 /**
- * HNSW graph + exact tail + the batches moving points from one to the other on the graph worker,
- * and compaction in slices that yield through the timer queue.
+ * HNSW graph + exact tail + the batches the graph worker inserts: points moved from the tail, and
+ * compaction's copies.
  *
  * @example
  * ```ts
@@ -187,11 +170,13 @@ export class LiveIndex {
   readonly #options: LiveIndexOptions;
   readonly #builder = GraphBuilder.acquire();
   #graph: HnswIndex;
-  /** The batch the worker is inserting; one at a time. */
-  #building: BuildBatch | undefined;
+  /** The batch of points moving from the tail; one at a time. */
+  #moving: BuildBatch | undefined;
+  /** The batch of points a compaction is copying; one at a time. */
+  #copying: BuildBatch | undefined;
   /** Why the worker could not build; points stay in the tail from then on. */
   #buildFailure: Error | undefined;
-  /** The rebuild has reached the graph's end: no batch goes to the old graph until the swap. */
+  /** The rebuild's cursor has reached the graph's end: no batch moves into it until the swap. */
   #swapDue = false;
   /** A compaction in progress: a fresh graph nobody searches until it is complete. */
   #rebuild: GraphRebuild | undefined;
@@ -227,7 +212,7 @@ export class LiveIndex {
 
   /**
    * @param kernel the compiled kernel
-   * @param options dimension, metric, HNSW parameters, slice length
+   * @param options dimension, metric, HNSW parameters, tail bound, admission wait, compaction ratio
    * @param graph a graph to start from (a restored snapshot's); default an empty one
    * @throws RangeError / TypeError for a parameter out of range
    */
@@ -252,10 +237,11 @@ export class LiveIndex {
    * @returns graph bytes, ids and vectors (row-major), and how many rows are the graph's
    */
   capture(): LiveCapture {
-    const writing = this.#building?.graph.segments[this.#building.segment];
+    const moving = this.#moving;
+    const writing = moving?.graph.segments[moving.segment];
     writing?.lock();
     try {
-      this.#settlePublished();
+      if (moving !== undefined) this.#settle(moving);
       const dimension = this.#options.dimension;
       const graph = this.#graph.exportGraph();
       const ids: PointId[] = [];
@@ -425,7 +411,6 @@ export class LiveIndex {
    * @throws RangeError for a bad query, k or efSearch
    */
   search(query: Float32Array, k: number, options: LiveSearchOptions = {}): SearchHit[] {
-    lastSearchAtMs = performance.now();
     const indexOptions = {
       ...(options.efSearch === undefined ? {} : { efSearch: options.efSearch }),
       ...(options.allow === undefined ? {} : { allow: options.allow }),
@@ -469,7 +454,7 @@ export class LiveIndex {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#rebuild = undefined;
+    this.#dropRebuild();
     for (const segment of this.#graph.segments) this.#builder.forget(segment);
     GraphBuilder.release();
     if (this.#timer !== undefined) clearTimeout(this.#timer);
@@ -525,30 +510,26 @@ export class LiveIndex {
     if (this.#timer !== undefined || this.#stopped) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#runSlice();
+      this.#sendWork();
     }, 0);
   }
 
   /** Nothing left to do: every point in the graph and no compaction running. */
   #idle(): boolean {
-    return this.pendingCount === 0 && this.#building === undefined && this.#rebuild === undefined;
+    return this.pendingCount === 0 && this.#moving === undefined && this.#rebuild === undefined;
   }
 
-  /** Background work: the next batch for the worker, then a slice of compaction. */
-  #runSlice(): void {
-    this.#sendBatch();
-    if (this.#rebuild !== undefined) {
-      this.#stepRebuild(performance.now() + (this.#options.sliceMs ?? foregroundSliceMs()));
-    }
-    if (this.#rebuild !== undefined) this.#schedule();
-    else if (this.#idle()) this.#settleWaiters = wakeAll(this.#settleWaiters);
+  /** Sends the worker what it can take now: a batch of moves and a batch of copies. */
+  #sendWork(): void {
+    if (this.#stopped || this.#buildFailure) return;
+    this.#sendMoves();
+    this.#sendCopies();
+    if (this.#idle()) this.#settleWaiters = wakeAll(this.#settleWaiters);
   }
 
-  /** Sends the next queued points to the graph worker, unless a batch is running. */
-  #sendBatch(): void {
-    if (this.#building !== undefined || this.#stopped || this.#buildFailure || this.#swapDue) {
-      return;
-    }
+  /** Sends the next queued points to be linked into the graph. */
+  #sendMoves(): void {
+    if (this.#moving !== undefined || this.#swapDue) return;
     const ids: PointId[] = [];
     const vectors: Float32Array[] = [];
     const sent = new Set<PointId>();
@@ -569,54 +550,98 @@ export class LiveIndex {
     const dimension = this.#options.dimension;
     const packed = new Float32Array(ids.length * dimension);
     vectors.forEach((vector, i) => packed.set(vector, i * dimension));
-    const graph = this.#graph;
-    const segment = graph.segmentForAppend(ids.length);
-    const kernel = graph.segments[segment]!;
-    const batch: BuildBatch = { graph, segment, first: kernel.count, ids, vectors, settled: 0 };
-    this.#building = batch;
-    this.#builder.insert(kernel, packed, false).then(
-      () => this.#finishBatch(batch, undefined),
-      (error: Error) => this.#finishBatch(batch, error),
-    );
+    this.#moving = this.#send(this.#graph, ids, packed, false, {
+      current: (i) => this.#written.get(ids[i]!) === vectors[i],
+      adopted: (i) => {
+        const id = ids[i]!;
+        if (!this.#tail.delete(id)) this.#retired?.delete(id);
+        this.#written.delete(id);
+      },
+    });
   }
 
-  #finishBatch(batch: BuildBatch, error: Error | undefined): void {
-    if (this.#building !== batch) return;
-    this.#settlePublished();
-    this.#building = undefined;
+  /** Sends a compaction's next copies; swaps the fresh graph in once it holds everything. */
+  #sendCopies(): void {
+    const rebuild = this.#rebuild;
+    if (rebuild === undefined || this.#copying !== undefined) return;
+    const points = rebuild.take(BUILD_BATCH_POINTS);
+    if (points !== undefined) {
+      this.#copying = this.#send(rebuild.fresh, points.ids, points.vectors, true, {
+        current: (i) => rebuild.stillLive(points, i),
+        adopted: () => {},
+      });
+      return;
+    }
+    if (this.#moving !== undefined) {
+      this.#swapDue = true; // the moves running go to the old graph: copy them first
+      return;
+    }
+    for (const segment of this.#graph.segments) this.#builder.forget(segment);
+    this.#graph = rebuild.fresh;
+    this.#rebuild = undefined;
+    this.#swapDue = false;
+    this.#compactionCount += 1;
+    this.#sendMoves();
+  }
+
+  #send(
+    graph: HnswIndex,
+    ids: PointId[],
+    vectors: Float32Array,
+    prepared: boolean,
+    outcome: Pick<BuildBatch, "current" | "adopted">,
+  ): BuildBatch {
+    const segment = graph.segmentForAppend(ids.length);
+    const kernel = graph.segments[segment]!;
+    const batch: BuildBatch = { graph, segment, first: kernel.count, ids, ...outcome, settled: 0 };
+    this.#builder.insert(kernel, vectors, prepared).then(
+      () => this.#finished(batch, undefined),
+      (error: Error) => this.#finished(batch, error),
+    );
+    return batch;
+  }
+
+  #finished(batch: BuildBatch, error: Error | undefined): void {
+    if (batch === this.#moving) {
+      this.#settle(batch);
+      this.#moving = undefined;
+      if (error === undefined && this.#queueHead >= this.#queue.length) this.#afterDrained();
+    } else if (batch === this.#copying) {
+      this.#settle(batch);
+      this.#copying = undefined;
+      if (error instanceof CapacityError) {
+        this.#abandonRebuild(); // no memory for a second graph: keep serving the old one
+        error = undefined;
+      }
+    } else {
+      return; // stopped, or its compaction was abandoned
+    }
     if (error !== undefined) {
       // The points not inserted stay in the tail (searchable, and in the WAL); writes get
       // 503 index_backpressure once it is full.
       this.#buildFailure = error;
+      this.#dropRebuild();
       this.#drainWaiters = wakeAll(this.#drainWaiters);
       this.#settleWaiters = wakeAll(this.#settleWaiters);
-      this.#admitWaiting();
-      return;
     }
-    if (this.#queueHead >= this.#queue.length) this.#afterDrained();
     this.#admitWaiting();
-    this.#runSlice();
+    this.#sendWork();
   }
 
   /**
-   * Gives every point the worker has published so far its slot: the id when it is still the
-   * point's current vector (it then leaves the tail), a tombstone when it was deleted or
-   * replaced meanwhile.
+   * Gives every point of the batch the worker has published so far its slot: the id when the
+   * point is still the one sent, a tombstone when it was deleted or replaced meanwhile.
    */
-  #settlePublished(): void {
-    const batch = this.#building;
-    if (batch === undefined) return;
+  #settle(batch: BuildBatch): void {
     const published = Math.min(
       batch.graph.segments[batch.segment]!.count - batch.first,
       batch.ids.length,
     );
     for (; batch.settled < published; batch.settled++) {
-      const id = batch.ids[batch.settled]!;
       const slot = batch.first + batch.settled;
-      if (this.#written.get(id) === batch.vectors[batch.settled]) {
-        batch.graph.adoptSlot(batch.segment, slot, id);
-        if (!this.#tail.delete(id)) this.#retired?.delete(id);
-        this.#written.delete(id);
+      if (batch.current(batch.settled)) {
+        batch.graph.adoptSlot(batch.segment, slot, batch.ids[batch.settled]!);
+        batch.adopted(batch.settled);
       } else {
         batch.graph.discardSlot(batch.segment, slot);
       }
@@ -645,29 +670,6 @@ export class LiveIndex {
     this.#drainWaiters = wakeAll(this.#drainWaiters);
   }
 
-  /** Copies points into the fresh graph until `deadlineMs`; swaps it in once complete. */
-  #stepRebuild(deadlineMs: number): void {
-    const rebuild = this.#rebuild!;
-    let complete: boolean;
-    try {
-      complete = rebuild.step(deadlineMs);
-    } catch (error) {
-      if (!(error instanceof CapacityError)) throw error;
-      this.#abandonRebuild(); // no memory for a second graph: keep serving the old one
-      return;
-    }
-    if (!complete) return;
-    if (this.#building !== undefined) {
-      this.#swapDue = true; // the batch running goes to the old graph: copy it first
-      return;
-    }
-    for (const segment of this.#graph.segments) this.#builder.forget(segment);
-    this.#graph = rebuild.fresh;
-    this.#rebuild = undefined;
-    this.#swapDue = false;
-    this.#compactionCount += 1;
-  }
-
   /** After a point left the graph: it leaves the rebuild too, and compaction may be due. */
   #afterGraphDelete(id: PointId): void {
     this.#rebuild?.fresh.delete(id);
@@ -676,7 +678,7 @@ export class LiveIndex {
 
   /** Starts a rebuild when the graph holds enough tombstones. */
   #maybeCompact(): void {
-    if (this.#stopped || this.#rebuild !== undefined) return;
+    if (this.#stopped || this.#buildFailure || this.#rebuild !== undefined) return;
     const dead = this.#graph.deletedCount;
     if (dead < this.#compactRetryTombstones) return;
     if (!needsCompaction(dead, this.#graph.size, this.#compactTombstoneRatio)) return;
@@ -692,8 +694,16 @@ export class LiveIndex {
 
   /** Drops a rebuild that ran out of memory; retries once tombstones have doubled. */
   #abandonRebuild(): void {
-    this.#rebuild = undefined;
+    this.#dropRebuild();
     this.#compactRetryTombstones = 2 * Math.max(1, this.#graph.deletedCount);
+  }
+
+  /** Ends a compaction without swapping: the worker lets go of its fresh graph. */
+  #dropRebuild(): void {
+    for (const segment of this.#rebuild?.fresh.segments ?? []) this.#builder.forget(segment);
+    this.#rebuild = undefined;
+    this.#copying = undefined;
+    this.#swapDue = false;
   }
 
   /**

@@ -74,7 +74,7 @@ Deno.test("compaction: a graph with many tombstones is rebuilt without them, vec
 Deno.test("compaction: writes and deletes while it runs are all kept, none returns twice", async () => {
   const seed = testSeed("compaction under writes");
   const random = seededRandom(seed);
-  const index = await liveIndex({ sliceMs: 1, compactTombstoneRatio: 0.1 });
+  const index = await liveIndex({ compactTombstoneRatio: 0.1 });
   try {
     const expected = new Map<PointId, Float32Array>();
     const upsert = (id: PointId) => {
@@ -89,7 +89,7 @@ Deno.test("compaction: writes and deletes while it runs are all kept, none retur
     await index.settle();
     for (let i = 0; i < COMPACT_TOMBSTONES_MIN; i++) remove(i * 2);
     assert.equal(index.compacting, true);
-    // Interleave replacements, new points and deletes with the rebuild's slices.
+    // Interleave replacements, new points and deletes with the rebuild's batches.
     let rounds = 0;
     while (index.compacting) {
       for (let j = 0; j < 20; j++) {

@@ -132,8 +132,8 @@ Deno.test("live index: sustained ingest keeps the tail's dead slots bounded", as
   const seed = testSeed("live index tail slots");
   const random = seededRandom(seed);
   const bound = 100;
-  // Short slices: the graph never catches up in one, as under real sustained ingest.
-  const index = await liveIndex({ tailPointsMax: bound, sliceMs: 0.3 });
+  // A small bound: every write waits for the worker, as under real sustained ingest.
+  const index = await liveIndex({ tailPointsMax: bound });
   try {
     let slotsMax = 0;
     // The queue never empties while writes keep coming, so the tail never starts afresh by itself.
