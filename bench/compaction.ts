@@ -9,8 +9,8 @@
  *    compaction disabled (`compactTombstoneRatio: 1`): every replacement leaves a tombstone.
  * 3. Compaction: the churned index is captured and restored, graph and tombstones included, into
  *    a `LiveIndex` with the default ratio (the snapshot-restore path); its constructor starts the
- *    rebuild at once. It runs twice from the same capture: once quiet (5 ms slices), once with a
- *    search every `--interval-ms` ms through `setTimeout` (2 ms slices). Either way a timer every
+ *    rebuild at once (on the graph worker). It runs twice from the same capture: once quiet, once
+ *    with a search every `--interval-ms` ms through `setTimeout`. Either way a timer every
  *    `--interval-ms` records its lateness (event-loop delay) and the memory held; with searches,
  *    each search's own duration and recall too.
  * 4. Churn under compaction: the compacted index takes another `--churn` percent of

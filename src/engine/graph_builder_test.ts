@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomVector, seededRandom, testSeed } from "../../tests/support/seeded_random.ts";
-import { type SegmentKernel, type SegmentParams, type SegmentState } from "../kernel/mod.ts";
-import { SegmentKernel as Segment } from "../kernel/mod.ts";
+import { SegmentKernel, type SegmentParams, type SegmentState } from "../kernel/mod.ts";
+import { concatBytes } from "../bytes.ts";
 import { CapacityError } from "../errors.ts";
 import { testKernel } from "./_engine_test_support.ts";
 import { GraphBuilder } from "./graph_builder.ts";
@@ -20,16 +20,6 @@ function params(seed: number): SegmentParams {
   };
 }
 
-function joined(runs: readonly Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(runs.reduce((sum, run) => sum + run.byteLength, 0));
-  let at = 0;
-  for (const run of runs) {
-    bytes.set(run, at);
-    at += run.byteLength;
-  }
-  return bytes;
-}
-
 function stateBytes(segment: SegmentKernel):
   & { records: Uint8Array; pool: Uint8Array }
   & Omit<
@@ -37,7 +27,7 @@ function stateBytes(segment: SegmentKernel):
     "records" | "pool"
   > {
   const { records, pool, ...counters } = segment.exportState();
-  return { ...counters, records: joined(records), pool: joined(pool) };
+  return { ...counters, records: concatBytes(records), pool: concatBytes(pool) };
 }
 
 Deno.test("graph builder: a graph built on the worker while this thread searches it is the one built here, bit for bit", async () => {
@@ -48,12 +38,12 @@ Deno.test("graph builder: a graph built on the worker while this thread searches
   const vectors = new Float32Array(count * DIMENSION);
   for (let i = 0; i < count; i++) vectors.set(randomVector(random, DIMENSION), i * DIMENSION);
 
-  const here = new Segment(kernel, params(seed));
+  const here = new SegmentKernel(kernel, params(seed));
   for (let i = 0; i < count; i++) {
     here.insert(vectors.subarray(i * DIMENSION, (i + 1) * DIMENSION));
   }
 
-  const there = new Segment(kernel, params(seed));
+  const there = new SegmentKernel(kernel, params(seed));
   const builder = GraphBuilder.acquire();
   try {
     let done = false;
@@ -88,7 +78,7 @@ Deno.test("graph builder: a graph built on the worker while this thread searches
 
 Deno.test("graph builder: a segment that cannot take a whole batch reports how far it got", async () => {
   const kernel = await testKernel();
-  const segment = new Segment(kernel, { ...params(1), dimension: 4 });
+  const segment = new SegmentKernel(kernel, { ...params(1), dimension: 4 });
   const builder = GraphBuilder.acquire();
   try {
     const vectors = new Float32Array(3 * 4);
@@ -108,7 +98,7 @@ Deno.test("graph builder: a segment that cannot take a whole batch reports how f
 
 Deno.test("graph builder: the worker stops with its last user and fails what it had not done", async () => {
   const kernel = await testKernel();
-  const segment = new Segment(kernel, params(2));
+  const segment = new SegmentKernel(kernel, params(2));
   const builder = GraphBuilder.acquire();
   GraphBuilder.release();
   await assert.rejects(

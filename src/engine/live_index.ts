@@ -168,7 +168,8 @@ export interface LiveSearchOptions {
 export class LiveIndex {
   readonly #kernel: Kernel;
   readonly #options: LiveIndexOptions;
-  readonly #builder = GraphBuilder.acquire();
+  /** The process's graph worker, acquired once the index is made; released by `stop()`. */
+  readonly #builder: GraphBuilder;
   #graph: HnswIndex;
   /** The batch of points moving from the tail; one at a time. */
   #moving: BuildBatch | undefined;
@@ -225,6 +226,7 @@ export class LiveIndex {
       Math.max(1, Math.floor(policy.tailBytesMax / (options.dimension * 4)));
     this.#admitWaitMsMax = options.admitWaitMsMax ?? policy.admitWaitMsMax;
     this.#compactTombstoneRatio = options.compactTombstoneRatio ?? policy.compactTombstoneRatio;
+    this.#builder = GraphBuilder.acquire(); // last: nothing above may throw with it held
     this.#maybeCompact(); // a restored graph may hold many tombstones
   }
 
