@@ -132,7 +132,6 @@ export class GraphBuilder {
    *   Error when the worker failed or was stopped
    */
   insert(segment: SegmentKernel, vectors: Float32Array, prepared: boolean): Promise<number> {
-    if (this.#closing && this.#pending.size === 0) this.#stop();
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     const key = this.#attach(segment);
     const batch = this.#nextBatch++;

@@ -11,7 +11,7 @@
 import { distanceOf } from "./distance";
 import { EXPANDED, entryDistance, entryId, ID_MASK, lastInsertIndex, listInsert } from "./sorted_list";
 import {
-  addInDegree, beginVisit, capacity, DELETED, deletedCount, dim, dimPadded, efConstruction, entryAndLevel,
+  addInDegree, beginVisit, capacity, deletedCount, dim, dimPadded, efConstruction, entryAndLevel,
   inDegreeOffset, isAllowed, isDeleted, isVisited, levelOf, linksOf, links0Offset, m, m0, markDeleted,
   metaOffset, metric, NONE, nextEpoch, normalizesVectors, allocatePool, poolCapacityBytes, poolOffsetFor,
   pruneKeptList, pruneList, publish, publishedCount, recordOf, reserve, resultList, searchList,

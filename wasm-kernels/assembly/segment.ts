@@ -39,7 +39,7 @@ const PAGES_MAX: u64 = 65536;
 
 const RECORD_CHUNK_BYTES_TARGET: usize = 1 << 20;
 const RECORD_CHUNKS_MAX: usize = 8192;
-export const POOL_CHUNK_SHIFT: usize = 20;
+const POOL_CHUNK_SHIFT: usize = 20;
 export const POOL_CHUNK_BYTES: usize = 1 << POOL_CHUNK_SHIFT;
 const POOL_CHUNKS_MAX: usize = 4096;
 
@@ -76,7 +76,7 @@ export let upperOffsetOffset: usize = 0;
 export let links0Offset: usize = 0;
 export let inDegreeOffset: usize = 0;
 export let upperBlockBytes: usize = 0;
-export let chunkShift: u32 = 0;
+let chunkShift: u32 = 0;
 let chunkMask: u32 = 0;
 
 // This instance's scratch.
@@ -90,9 +90,9 @@ export let pruneKeptList: usize = 0;
 export let outputList: usize = 0;
 let visitedBase: usize = 0;
 let visitedSlots: u32 = 0;
-export let allowBase: usize = 0;
+let allowBase: usize = 0;
 let allowSlots: u32 = 0;
-export let epoch: u32 = 0;
+let epoch: u32 = 0;
 /** Slots this instance's current operation may touch: `count` when it began. */
 export let visibleCount: u32 = 0;
 
